@@ -1,0 +1,1 @@
+"""Side effects at the edge: Kubernetes API, Kyverno CLI, model endpoints."""

@@ -1,0 +1,126 @@
+"""Kubernetes API calls: custom objects, server-side apply, dry-run, discovery."""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from patternpolicy import constants as c
+
+TIMEOUT = 30  # seconds, on every API call
+APPLY_PATCH = "application/apply-patch+yaml"
+
+
+class KubeError(RuntimeError):
+    """An API failure worded for people (status message, terminal)."""
+
+
+@functools.lru_cache(maxsize=4)
+def api_client(kubeconfig: str | None = None) -> client.ApiClient:
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        try:
+            config.load_kube_config(config_file=kubeconfig)
+        except (config.ConfigException, FileNotFoundError, TypeError) as exc:
+            raise KubeError(f"cannot find cluster credentials (in-cluster or kubeconfig): {exc}") from exc
+    return client.ApiClient()
+
+
+def custom() -> client.CustomObjectsApi:
+    return client.CustomObjectsApi(api_client())
+
+
+def explain(exc: ApiException) -> str:
+    try:
+        body = json.loads(exc.body or "{}")
+    except ValueError:
+        body = {}
+    return str(body.get("message") or exc.reason or exc)
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    group, _, version = api_version.rpartition("/")
+    return group, version
+
+
+_PLURALS = {
+    ("policies.kyverno.io", "ValidatingPolicy"): "validatingpolicies",
+    ("kyverno.io", "ClusterPolicy"): "clusterpolicies",
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"): "validatingadmissionpolicies",
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"): "validatingadmissionpolicybindings",
+}
+
+
+def plural_of(obj: dict[str, Any]) -> tuple[str, str, str]:
+    group, version = split_api_version(obj["apiVersion"])
+    plural = _PLURALS.get((group, obj["kind"]))
+    if plural is None:
+        raise KubeError(f"no plural known for {obj['apiVersion']} {obj['kind']}")
+    return group, version, plural
+
+
+def apply_cluster_object(obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
+    """Server-side apply of a cluster-scoped object we own (force: the operator is its only writer)."""
+    group, version, plural = plural_of(obj)
+    try:
+        result: dict[str, Any] = custom().patch_cluster_custom_object(
+            group, version, plural, obj["metadata"]["name"], obj,
+            field_manager=c.FIELD_MANAGER, force=True, dry_run="All" if dry_run else None,
+            _content_type=APPLY_PATCH, _request_timeout=TIMEOUT,
+        )
+    except ApiException as exc:
+        if exc.status == 404:
+            raise KubeError(f"{obj['kind']} is not served by this cluster (is its policy engine installed? Kyverno: https://kyverno.io/docs/installation/)") from exc
+        raise KubeError(f"{obj['kind']} {obj['metadata']['name']}: {explain(exc)}") from exc
+    return result
+
+
+def get_cluster_object(group: str, version: str, plural: str, name: str) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = custom().get_cluster_custom_object(
+            group, version, plural, name, _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise KubeError(f"get {plural}/{name}: {explain(exc)}") from exc
+    return found
+
+
+def create_proposal(body: dict[str, Any]) -> bool:
+    """Creates the proposal; False if it already exists (a restart replays the same generation)."""
+    try:
+        custom().create_cluster_custom_object(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, body,
+                                              _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        if exc.status == 409:
+            return False
+        raise KubeError(f"create PolicyProposal {body['metadata']['name']}: {explain(exc)}") from exc
+    return True
+
+
+def get_proposal(name: str) -> dict[str, Any] | None:
+    return get_cluster_object(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, name)
+
+
+def patch_status(plural: str, name: str, status: dict[str, Any]) -> None:
+    try:
+        custom().patch_cluster_custom_object_status(
+            c.GROUP, c.VERSION, plural, name, {"status": status}, _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        raise KubeError(f"status of {plural}/{name}: {explain(exc)}") from exc
+
+
+def approve_proposal(name: str, kubeconfig: str | None = None) -> str:
+    api_client(kubeconfig)
+    try:
+        custom().patch_cluster_custom_object(
+            c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, name, {"spec": {"approved": True}},
+            _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        raise KubeError(f"approve {name}: {explain(exc)}") from exc
+    return f"policyproposal.{c.GROUP}/{name} approved"

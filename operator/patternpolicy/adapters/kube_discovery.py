@@ -1,0 +1,59 @@
+"""Served kinds from the cluster's discovery API, as a KindCatalog."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+
+from patternpolicy.adapters.kube import TIMEOUT, KubeError, api_client, explain
+from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.models.rules import KindRef
+
+
+def _get(path: str) -> dict[str, Any]:
+    try:
+        data, _, _ = api_client().call_api(
+            path, "GET", response_type="object", auth_settings=["BearerToken"],
+            _return_http_data_only=False, _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        raise KubeError(f"discovery {path}: {explain(exc)}") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def _kinds_in(group: str, version: str, listing: dict[str, Any]) -> list[tuple[KindRef, tuple[str, ...]]]:
+    found = []
+    for res in listing.get("resources", []):
+        if "/" in res.get("name", "") or "create" not in res.get("verbs", []):
+            continue  # subresources, and kinds nobody creates, cannot be admitted
+        kind = KindRef(group=group, version=version, kind=res["kind"], plural=res["name"],
+                       namespaced=bool(res.get("namespaced")))
+        found.append((kind, tuple(res.get("shortNames") or ())))
+    return found
+
+
+def discover_catalog() -> KindCatalog:
+    entries = _kinds_in("", "v1", _get("/api/v1"))
+    for group in _get("/apis").get("groups", []):
+        preferred = group.get("preferredVersion", {}).get("groupVersion")
+        if not preferred:
+            continue
+        name, _, version = preferred.partition("/")
+        entries += _kinds_in(name, version, _get(f"/apis/{preferred}"))
+    return KindCatalog([k for k, _ in entries], {f"{k.group}/{k.kind}": s for k, s in entries})
+
+
+class CachedCatalog:
+    """Discovery is cheap but not free; CRD changes show up within `ttl` seconds."""
+
+    def __init__(self, ttl: float = 30.0) -> None:
+        self.ttl = ttl
+        self._catalog: KindCatalog | None = None
+        self._at = 0.0
+
+    def get(self) -> KindCatalog:
+        if self._catalog is None or time.monotonic() - self._at > self.ttl:
+            self._catalog = discover_catalog()
+            self._at = time.monotonic()
+        return self._catalog

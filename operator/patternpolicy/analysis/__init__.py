@@ -1,0 +1,1 @@
+"""Analysers turn pattern text into rules; all share one interface."""

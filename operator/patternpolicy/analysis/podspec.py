@@ -1,0 +1,75 @@
+"""Rules over pod specs, valid for Pods and every pod-template owner.
+
+The policy matches Pods and the controllers explicitly and reads the pod spec
+through a variable, so the same CEL runs unchanged on every engine (Kyverno's
+autogen rewrites only single-rule Pod policies, and VAP has no autogen).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.models.rules import KindRef, Sample, Variable, Verdict
+
+POD_SPEC = Variable(
+    name="podSpec",
+    expression=(
+        "object.kind == 'Pod' ? object.spec : "
+        "(object.kind == 'CronJob' ? object.spec.jobTemplate.spec.template.spec : object.spec.template.spec)"
+    ),
+)
+CONTAINERS = Variable(
+    name="containers",
+    expression=(
+        "variables.podSpec.containers"
+        " + (has(variables.podSpec.initContainers) ? variables.podSpec.initContainers : [])"
+        " + (has(variables.podSpec.ephemeralContainers) ? variables.podSpec.ephemeralContainers : [])"
+    ),
+)
+POD_VARIABLES = [POD_SPEC, CONTAINERS]
+
+# Paths (from `object`) at which each kind keeps its pod spec; the field checker uses them.
+POD_SPEC_PATHS = {
+    "Pod": "spec",
+    "CronJob": "spec.jobTemplate.spec.template.spec",
+}
+DEFAULT_POD_SPEC_PATH = "spec.template.spec"
+
+
+def pod_kinds(catalog: KindCatalog) -> list[KindRef]:
+    pod = catalog.by_kind("Pod")
+    return ([pod] if pod else []) + catalog.pod_controllers()
+
+
+def pod_spec_path(kind: str) -> str:
+    return POD_SPEC_PATHS.get(kind, DEFAULT_POD_SPEC_PATH)
+
+
+def container(name: str = "app", image: str = "registry.example.com/team/app:1.4.2",
+              **fields: Any) -> dict[str, Any]:
+    return {"name": name, "image": image, **fields}
+
+
+def pod_samples(rule_id: str, spec: dict[str, Any], expect: Verdict, variant: str,
+                labels: dict[str, str] | None = None) -> list[Sample]:
+    """The same pod spec as a Pod and as a Deployment (the common controller)."""
+    meta_labels = {"app": rule_id, **(labels or {})}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": f"{variant}-{rule_id}", "namespace": "default", "labels": meta_labels},
+        "spec": copy.deepcopy(spec),
+    }
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": f"{variant}-{rule_id}", "namespace": "default", "labels": meta_labels},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": rule_id}},
+            "template": {"metadata": {"labels": meta_labels}, "spec": copy.deepcopy(spec)},
+        },
+    }
+    return [Sample(resource=pod, expect=expect), Sample(resource=deployment, expect=expect)]

@@ -1,0 +1,96 @@
+"""The `patternpolicy` command (also a kubectl plugin as `kubectl-patternpolicy`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from patternpolicy import __version__
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from patternpolicy.analysis.offline import OfflineAnalyzer
+    from patternpolicy.discovery.catalog import KindCatalog
+    from patternpolicy.services.files import load_crd_kinds
+    from patternpolicy.services.generate import generate, render_report
+
+    missing = [p for p in args.paths + (args.crds or []) if not p.exists()]
+    if missing:
+        print(f"error: no such file or directory: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    crd_kinds, crd_problems = load_crd_kinds(args.crds or [])
+    catalog = KindCatalog.builtin().with_kinds(crd_kinds)
+    try:
+        report = generate(args.paths, args.output, OfflineAnalyzer(), catalog, verify=not args.no_verify)
+    except FileExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report.problems[:0] = crd_problems
+    print(render_report(report), end="")
+    print(f"\nwrote {args.output}/report.md and report.json")
+    return 0 if report.ok and not crd_problems else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from patternpolicy.handlers.main import run_operator
+
+    return run_operator(namespace=args.namespace, standalone=args.standalone)
+
+
+def _approve(args: argparse.Namespace) -> int:
+    from patternpolicy.adapters.kube import KubeError, approve_proposal
+
+    try:
+        message = approve_proposal(args.name, kubeconfig=args.kubeconfig)
+    except KubeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(message)
+    return 0
+
+
+def _not_yet(verb: str) -> int:
+    print(f"error: `patternpolicy {verb}` is not available in this version yet", file=sys.stderr)
+    return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="patternpolicy", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"patternpolicy {__version__}")
+    sub = parser.add_subparsers(dest="verb", required=True)
+
+    gen = sub.add_parser("generate", help="write policies for Pattern files (offline, no cluster)")
+    gen.add_argument("paths", nargs="+", type=Path, help="Pattern files or directories")
+    gen.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    gen.add_argument("--crds", type=Path, action="append", help="CRD files or directories for custom kinds")
+    gen.add_argument("--engine", default="auto", choices=["auto", "ValidatingPolicy"])
+    gen.add_argument("--kubernetes-version", default="1.36")
+    gen.add_argument("--no-verify", action="store_true", help="skip the Kyverno CLI behaviour check")
+    gen.set_defaults(func=_generate)
+
+    run = sub.add_parser("run", help="run the operator")
+    run.add_argument("--namespace", default=None, help="namespace of the operator (for its own exclusions)")
+    run.add_argument("--standalone", action="store_true", help="no peering (single replica)")
+    run.set_defaults(func=_run)
+
+    approve = sub.add_parser("approve", help="approve a PolicyProposal")
+    approve.add_argument("name")
+    approve.add_argument("--kubeconfig", default=None)
+    approve.set_defaults(func=_approve)
+
+    for verb in ("export", "diff", "doctor", "bench"):
+        extra = sub.add_parser(verb, help=f"{verb} (planned)")
+        extra.add_argument("rest", nargs=argparse.REMAINDER)
+        extra.set_defaults(func=lambda _a, v=verb: _not_yet(v))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Rules to engine policy objects: pure builders."""

@@ -1,0 +1,51 @@
+"""Kyverno ValidatingPolicy (policies.kyverno.io, CEL) from rules."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from patternpolicy.compile.naming import policy_annotations, policy_labels, policy_name
+from patternpolicy.compile.scope import namespace_selector
+from patternpolicy.models.pattern import Pattern
+from patternpolicy.models.rules import KindRef, Rule
+
+API_VERSION = "policies.kyverno.io/v1"
+KIND = "ValidatingPolicy"
+
+
+def resource_rules(targets: list[KindRef], operations: list[str]) -> list[dict[str, Any]]:
+    """One admission resource rule per group/version, resources sorted for stable output."""
+    by_gv: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for kind in targets:
+        by_gv[(kind.group, kind.version)].add(kind.plural)
+    return [
+        {"apiGroups": [group], "apiVersions": [version], "operations": list(operations),
+         "resources": sorted(plurals)}
+        for (group, version), plurals in sorted(by_gv.items())
+    ]
+
+
+def compile_validating_policy(pattern: Pattern, rule: Rule, api_version: str = API_VERSION) -> dict[str, Any]:
+    generation = pattern.spec.policy_generation
+    action = "Deny" if generation.failure_action == "Enforce" else "Audit"
+    spec: dict[str, Any] = {
+        "validationActions": [action],
+        "matchConstraints": {
+            "resourceRules": resource_rules(rule.targets, rule.operations),
+            "namespaceSelector": namespace_selector(generation.namespaces),
+        },
+    }
+    if rule.variables:
+        spec["variables"] = [v.model_dump() for v in rule.variables]
+    spec["validations"] = [v.model_dump() for v in rule.validations]
+    return {
+        "apiVersion": api_version,
+        "kind": KIND,
+        "metadata": {
+            "name": policy_name(pattern.ref.name, rule.id),
+            "labels": policy_labels(pattern.ref, rule.id),
+            "annotations": policy_annotations(rule.description, pattern.spec.description),
+        },
+        "spec": spec,
+    }

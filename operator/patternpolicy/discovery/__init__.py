@@ -1,0 +1,1 @@
+"""Finding the kinds a pattern governs among those a cluster serves."""

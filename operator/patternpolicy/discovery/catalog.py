@@ -1,0 +1,114 @@
+"""A catalog of served kinds and exact-name resolution against pattern text.
+
+Exact mentions (kind, plural, short name, group-qualified) come first; the
+semantic index (a later stage) only adds candidates when nothing is named.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from patternpolicy.discovery.builtin_kinds import builtin_kinds
+from patternpolicy.models.rules import KindRef
+
+# Pod-template owners, in the order policies list them.
+POD_CONTROLLERS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
+                   "ReplicationController")
+# Kinds that a generated policy must never govern: high-churn, security-token
+# or the engine's own kinds (a bad rule there could lock the cluster).
+NEVER_TARGET = frozenset({
+    "Event", "Lease", "TokenReview", "SubjectAccessReview", "SelfSubjectAccessReview",
+    "LocalSubjectAccessReview", "SelfSubjectReview", "SelfSubjectRulesReview", "Binding",
+    "ComponentStatus", "EndpointSlice", "Endpoints", "ValidatingPolicy", "ClusterPolicy",
+    "Policy", "PolicyException", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+    "Pattern", "PolicyProposal",
+})
+
+
+@dataclass(frozen=True)
+class KindMention:
+    kind: KindRef
+    matched: str  # the words in the text that named it
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _split_camel(kind: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", kind).lower()
+
+
+@dataclass
+class KindCatalog:
+    kinds: list[KindRef]
+    short_names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind key -> short names
+
+    @classmethod
+    def builtin(cls) -> KindCatalog:
+        entries = builtin_kinds()
+        return cls([k for k, _ in entries], {_key(k): s for k, s in entries})
+
+    def with_kinds(self, extra: Iterable[tuple[KindRef, tuple[str, ...]]]) -> KindCatalog:
+        kinds = list(self.kinds)
+        shorts = dict(self.short_names)
+        for kind, short in extra:
+            kinds = [k for k in kinds if _key(k) != _key(kind)] + [kind]
+            shorts[_key(kind)] = short
+        return KindCatalog(kinds, shorts)
+
+    def targetable(self) -> list[KindRef]:
+        return [k for k in self.kinds if k.kind not in NEVER_TARGET]
+
+    def by_kind(self, kind: str) -> KindRef | None:
+        """Resolves a Kind, plural, short name or `kind.group` hint, preferring the core groups."""
+        wanted = kind.strip()
+        name, _, group = wanted.partition(".")
+        lowered = name.lower()
+        candidates = [
+            k for k in self.targetable()
+            if lowered in (k.kind.lower(), k.plural, *self.short_names.get(_key(k), ()))
+            and (not group or k.group == group)
+        ]
+        candidates.sort(key=lambda k: (_builtin_rank(k.group), k.group))
+        return candidates[0] if candidates else None
+
+    def pod_controllers(self) -> list[KindRef]:
+        found = [self.by_kind(name) for name in POD_CONTROLLERS]
+        return [k for k in found if k is not None]
+
+    def mentions(self, text: str) -> list[KindMention]:
+        """Kinds named in free text: 'Deployments', 'stateful sets', 'ingress', 'pvc'."""
+        lowered = " " + re.sub(r"[^a-z0-9.\s-]", " ", text.lower()) + " "
+        squashed_words = [_singular(w) for w in re.findall(r"[a-z0-9]+", lowered)]
+        squashed = " " + " ".join(squashed_words) + " "
+        found: list[KindMention] = []
+        for kind in self.targetable():
+            spaced = _split_camel(kind.kind)
+            names = {kind.kind.lower(), spaced, _singular(kind.plural)}
+            names |= {s for s in self.short_names.get(_key(kind), ()) if len(s) >= 3}
+            for name in sorted(names, key=len, reverse=True):
+                singular_name = " ".join(_singular(w) for w in name.split())
+                if f" {singular_name} " in squashed or (" " in name and f" {name.replace(' ', '')} " in squashed):
+                    found.append(KindMention(kind, name))
+                    break
+        return found
+
+
+def _builtin_rank(group: str) -> int:
+    """Core and Kubernetes-owned groups win a name clash with a CRD's kind."""
+    if not group:
+        return 0
+    return 1 if "." not in group or group.endswith(".k8s.io") else 2
+
+
+def _key(kind: KindRef) -> str:
+    return f"{kind.group}/{kind.kind}"

@@ -1,0 +1,64 @@
+"""Pattern handlers: analyse a new generation once, propose, report in status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from patternpolicy import constants as c
+from patternpolicy.adapters.kube import KubeError, create_proposal, get_proposal
+from patternpolicy.compile.naming import proposal_name
+from patternpolicy.handlers import runtime
+from patternpolicy.models.pattern import InvalidPattern, Pattern, PatternRef, parse_pattern_spec
+from patternpolicy.reconcile.proposals import build_proposal
+from patternpolicy.reconcile.status import pattern_status_after_analysis, pattern_status_invalid
+from patternpolicy.services.pipeline import PipelineError, run_pipeline
+
+
+def _already_handled(status: dict[str, Any], ref: PatternRef) -> bool:
+    """True when this generation was analysed before: the analyser (maybe a paid model) must not rerun."""
+    analysis = status.get("analysis") or {}
+    if analysis.get("generation") == ref.generation:
+        return True
+    return get_proposal(proposal_name(ref)) is not None
+
+
+@kopf.on.resume(c.GROUP, c.VERSION, c.PATTERN_PLURAL)
+@kopf.on.create(c.GROUP, c.VERSION, c.PATTERN_PLURAL)
+@kopf.on.update(c.GROUP, c.VERSION, c.PATTERN_PLURAL, field="spec")
+def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Status,
+                      patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
+    ref = PatternRef(name=meta["name"], uid=meta["uid"], generation=int(meta.get("generation") or 1))
+    current = dict(status)
+    try:
+        pattern = Pattern(ref=ref, spec=parse_pattern_spec(dict(spec)))
+    except InvalidPattern as exc:
+        patch.status.update(pattern_status_invalid(current, ref.generation, str(exc)))
+        raise kopf.PermanentError(f"invalid Pattern: {exc}") from exc
+    try:
+        if _already_handled(current, ref):
+            logger.debug("generation %s already handled", ref.generation)
+            return
+        catalog = runtime.catalog().get()
+    except KubeError as exc:
+        raise kopf.TemporaryError(f"cluster not ready: {exc}", delay=15) from exc
+    try:
+        generated = run_pipeline(pattern, runtime.analyzer(), catalog)
+    except PipelineError as exc:
+        patch.status.update(pattern_status_invalid(current, ref.generation, str(exc)))
+        raise kopf.PermanentError(str(exc)) from exc
+    proposal: str | None = None
+    if generated.enforceable:
+        body_ = build_proposal(generated)
+        kopf.adopt(body_, owner=body)
+        try:
+            created = create_proposal(body_)
+        except KubeError as exc:
+            raise kopf.TemporaryError(str(exc), delay=15) from exc
+        proposal = body_["metadata"]["name"]
+        if created:
+            kopf.info(body, reason="ProposalCreated", message=f"PolicyProposal {proposal} awaits approval")
+    else:
+        kopf.info(body, reason="NotEnforceable", message=generated.reason[:1000])
+    patch.status.update(pattern_status_after_analysis(current, generated, proposal))

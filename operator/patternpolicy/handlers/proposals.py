@@ -1,0 +1,99 @@
+"""PolicyProposal handlers: validate content, apply only what a person approved."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+from typing import Any
+
+import kopf
+
+from patternpolicy import constants as c
+from patternpolicy.adapters.kube import KubeError, apply_cluster_object, patch_status
+from patternpolicy.models.conditions import set_condition
+from patternpolicy.reconcile.proposals import decide
+from patternpolicy.services import validation
+
+
+def _dry_run(policy: dict[str, Any]) -> None:
+    apply_cluster_object(policy, dry_run=True)
+
+
+def _validate(name: str, spec: dict[str, Any], status: dict[str, Any], digest: str, generation: int,
+              voided: bool) -> dict[str, Any]:
+    results, valid = validation.validate(name, spec, _dry_run)
+    conditions = list(status.get("conditions") or [])
+    failed = [k for k, r in results.items() if r["result"] == "Failed"]
+    if valid:
+        conditions = set_condition(conditions, "Validated", "True", "ValidationPassed",
+                                   "; ".join(f"{k}: {r['result']}" for k, r in results.items()), generation)
+    else:
+        conditions = set_condition(conditions, "Validated", "False", "ValidationFailed",
+                                   "; ".join(f"{k}: {results[k]['detail']}" for k in failed), generation)
+    if voided:
+        conditions = set_condition(conditions, "Approved", "False", "ApprovalVoided",
+                                   "the policies or tests changed after approval; set approved to false, "
+                                   "review, and approve again", generation)
+    return {"phase": "Pending" if valid else "Invalid", "digest": digest, "validation": results,
+            "policyCount": len(spec.get("policies") or []), "approvalVoided": voided,
+            "observedGeneration": generation, "conditions": conditions}
+
+
+def _apply(body: kopf.Body, spec: dict[str, Any], status: dict[str, Any], generation: int) -> dict[str, Any]:
+    name = body["metadata"]["name"]
+    applied = []
+    for policy in spec.get("policies") or []:
+        owned = copy.deepcopy(policy)
+        kopf.adopt(owned, owner=body)
+        owned["metadata"].setdefault("labels", {})[c.PROPOSAL_LABEL] = name
+        apply_cluster_object(owned)
+        applied.append({"apiVersion": owned["apiVersion"], "kind": owned["kind"],
+                        "name": owned["metadata"]["name"]})
+    conditions = set_condition(list(status.get("conditions") or []), "Approved", "True", "ApprovedByUser",
+                               "approved for the validated digest", generation)
+    conditions = set_condition(conditions, "Applied", "True", "PolicyApplied",
+                               f"{len(applied)} policy object(s) applied", generation)
+    return {"phase": "Applied", "appliedPolicies": applied, "conditions": conditions,
+            "observedGeneration": generation}
+
+
+def _record_on_pattern(spec: dict[str, Any], proposal: str, applied: list[dict[str, Any]]) -> None:
+    pattern = (spec.get("patternRef") or {}).get("name")
+    if not pattern:
+        return
+    # The pattern may be going away; the proposal's own status is authoritative.
+    with contextlib.suppress(KubeError):
+        patch_status(c.PATTERN_PLURAL, pattern, {
+            "appliedPolicies": [{**a, "proposal": proposal} for a in applied],
+            "summary": f"Applied ({proposal})",
+        })
+
+
+@kopf.on.resume(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL)
+@kopf.on.create(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL)
+@kopf.on.update(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, field="spec")
+def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Status,
+                       patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
+    name, generation = meta["name"], int(meta.get("generation") or 1)
+    spec_, status_ = dict(spec), dict(status)
+    decision = decide(spec_, status_)
+    logger.debug("proposal %s: %s", name, decision.action)
+    if decision.action in ("validate", "void"):
+        status_ = {**status_, **_validate(name, spec_, status_, decision.digest, generation,
+                                          voided=decision.action == "void")}
+        patch.status.update(status_)
+        decision = decide(spec_, status_)
+        if status_["phase"] == "Invalid":
+            kopf.warn(body, reason="ValidationFailed", message=status_["conditions"][-1]["message"][:1000])
+    if decision.action == "reset-void":
+        patch.status["approvalVoided"] = False
+    elif decision.action == "apply":
+        try:
+            result = _apply(body, spec_, status_, generation)
+        except KubeError as exc:
+            patch.status["conditions"] = set_condition(
+                list(status_.get("conditions") or []), "Applied", "False", "ApplyFailed", str(exc), generation)
+            raise kopf.TemporaryError(f"apply failed: {exc}", delay=30) from exc
+        patch.status.update(result)
+        kopf.info(body, reason="PolicyApplied", message=f"applied {len(result['appliedPolicies'])} policy object(s)")
+        _record_on_pattern(spec_, name, result["appliedPolicies"])

@@ -1,0 +1,22 @@
+"""Operator-wide settings: own storage prefix, few events, sane timeouts."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from patternpolicy import constants as c
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) -> None:
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=c.GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=c.GROUP, key="last-handled-configuration")
+    settings.posting.level = logging.WARNING  # only warnings become Events; the rest are explicit
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.networking.request_timeout = 60
+    logger.info("patternpolicy operator starting")

@@ -1,0 +1,77 @@
+"""The Pattern resource's spec, parsed before any logic sees it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+Engine = Literal["auto", "ValidatingPolicy", "ClusterPolicy", "ValidatingAdmissionPolicy"]
+
+
+class NamespaceScope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+
+class PolicyGeneration(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    enabled: bool = True
+    failure_action: Literal["Enforce", "Audit"] = Field("Enforce", alias="failureAction")
+    engine: Engine = "auto"
+    namespaces: NamespaceScope = Field(default_factory=NamespaceScope)
+    on_delete: Literal["Delete", "Orphan"] = Field("Delete", alias="onDelete")
+
+
+class PatternSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    description: str = Field(min_length=10, max_length=4000)
+    triggers: list[str] = Field(default_factory=list, max_length=32)
+    suggested_resources: list[str] = Field(default_factory=list, alias="suggestedResources", max_length=32)
+    rationale: str = Field("", max_length=4000)
+    policy_generation: PolicyGeneration = Field(default_factory=PolicyGeneration, alias="policyGeneration")
+
+    def text(self) -> str:
+        """Everything a person wrote that describes the rule, in reading order."""
+        parts = [self.description, self.rationale, " ".join(self.triggers)]
+        return "\n".join(p for p in parts if p)
+
+
+class PatternRef(BaseModel):
+    """Identity of the Pattern generation a result was produced from."""
+
+    name: str
+    uid: str = ""
+    generation: int = 1
+
+
+class Pattern(BaseModel):
+    ref: PatternRef
+    spec: PatternSpec
+
+
+class InvalidPattern(ValueError):
+    """A Pattern that parses as YAML but not as a Pattern; the message is for people."""
+
+
+def parse_pattern_spec(spec: dict[str, Any]) -> PatternSpec:
+    try:
+        return PatternSpec.model_validate(spec)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"spec.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise InvalidPattern(problems) from exc
+
+
+def parse_pattern_object(obj: dict[str, Any]) -> Pattern:
+    """Parses a whole Pattern object (as read from a file or the API)."""
+    if obj.get("kind") != "Pattern":
+        raise InvalidPattern(f"expected kind Pattern, got {obj.get('kind')!r}")
+    meta = obj.get("metadata") or {}
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        raise InvalidPattern("metadata.name is required")
+    ref = PatternRef(name=name, uid=str(meta.get("uid", "")), generation=int(meta.get("generation") or 1))
+    return Pattern(ref=ref, spec=parse_pattern_spec(obj.get("spec") or {}))

@@ -1,0 +1,1 @@
+"""Reconcile logic: decisions from observed state, free of API calls."""

@@ -1,0 +1,57 @@
+"""Status documents for Patterns and proposals (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from patternpolicy.models.conditions import now_rfc3339, set_condition
+from patternpolicy.services.pipeline import Generated
+
+
+def analysis_status(generated: Generated) -> dict[str, Any]:
+    analysis = generated.analysis
+    return {
+        "enforceable": "True" if generated.enforceable else "False",
+        "ruleCount": len(generated.policies),
+        "analyzer": analysis.analyzer,
+        "analyzedAt": now_rfc3339(),
+        "generation": generated.pattern.ref.generation,
+        "reason": generated.reason,
+        "detectedRules": [
+            {"id": r.id, "description": r.description, "kinds": [str(k) for k in r.targets]}
+            for r in analysis.rules
+        ],
+        "droppedRules": [{"rule": d.rule, "reasons": d.reasons} for d in generated.dropped],
+    }
+
+
+def pattern_status_after_analysis(current: dict[str, Any], generated: Generated,
+                                  proposal: str | None) -> dict[str, Any]:
+    generation = generated.pattern.ref.generation
+    conditions = list(current.get("conditions") or [])
+    if generated.enforceable:
+        conditions = set_condition(conditions, "Analyzed", "True", "RulesDetected",
+                                   f"{len(generated.policies)} rule(s) by the {generated.analysis.analyzer} analyser",
+                                   generation)
+        conditions = set_condition(conditions, "ProposalReady", "True", "ProposalCreated",
+                                   f"PolicyProposal {proposal} awaits approval", generation)
+        summary = f"Proposed ({proposal})"
+    else:
+        conditions = set_condition(conditions, "Analyzed", "False", "NotEnforceable", generated.reason, generation)
+        conditions = set_condition(conditions, "ProposalReady", "False", "NotEnforceable",
+                                   "no proposal: the pattern was not turned into rules", generation)
+        summary = "NotEnforceable"
+    proposals = list(current.get("proposals") or [])
+    if proposal and proposal not in proposals:
+        proposals.append(proposal)
+    return {"observedGeneration": generation, "analysis": analysis_status(generated), "summary": summary,
+            "conditions": conditions, "proposals": proposals}
+
+
+def pattern_status_invalid(current: dict[str, Any], generation: int, message: str) -> dict[str, Any]:
+    conditions = set_condition(list(current.get("conditions") or []), "Analyzed", "False", "InvalidSpec",
+                               message, generation)
+    conditions = set_condition(conditions, "ProposalReady", "False", "InvalidSpec",
+                               "no proposal: the spec is invalid", generation)
+    return {"observedGeneration": generation, "summary": "InvalidSpec", "conditions": conditions,
+            "analysis": {"enforceable": "False", "ruleCount": 0, "reason": message, "generation": generation}}

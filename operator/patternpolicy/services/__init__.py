@@ -1,0 +1,1 @@
+"""The pipeline stages composed: analyse, resolve, check, compile."""

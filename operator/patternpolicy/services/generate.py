@@ -1,0 +1,151 @@
+"""The offline job: pattern files in, policy files + engine test suites + report out."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, run_suite
+from patternpolicy.analysis.base import Analyzer
+from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.services.files import LoadProblem, load_patterns
+from patternpolicy.services.pipeline import Generated, PipelineError, run_pipeline
+from patternpolicy.validate.kyverno_suite import suite_files
+
+MARKER = ".patternpolicy-output"
+Outcome = Literal["policies", "declined", "error"]
+
+
+@dataclass
+class PatternReport:
+    pattern: str
+    outcome: Outcome
+    analyzer: str = ""
+    policies: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    reason: str = ""
+    dropped: list[str] = field(default_factory=list)
+    behaviour: str = "not run"
+
+
+@dataclass
+class GenerateReport:
+    patterns: list[PatternReport] = field(default_factory=list)
+    problems: list[LoadProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(p.outcome != "error" for p in self.patterns)
+
+
+def _prepare_output(out: Path) -> None:
+    """Owns `policies/` and `tests/` under out; refuses to clobber a directory it did not write."""
+    out.mkdir(parents=True, exist_ok=True)
+    owned = [out / "policies", out / "tests"]
+    if any(p.exists() for p in owned) and not (out / MARKER).exists():
+        raise FileExistsError(f"{out} has policies/ or tests/ not written by patternpolicy; choose another -o")
+    for path in owned:
+        shutil.rmtree(path, ignore_errors=True)
+    (out / MARKER).write_text("written by patternpolicy generate; policies/ and tests/ are replaced on each run\n")
+
+
+def _write_suite(directory: Path, generated: Generated, policy_paths: list[str]) -> None:
+    files = suite_files(generated.pattern.ref.name, generated.policies, generated.tests)
+    files.pop("policies.yaml")
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        if name == "kyverno-test.yaml":
+            doc = yaml.safe_load(content)
+            doc["policies"] = policy_paths
+            content = yaml.safe_dump(doc, sort_keys=False)
+        (directory / name).write_text(content)
+
+
+def _behaviour(suite_dir: Path, verify: bool) -> tuple[bool, str]:
+    if not verify:
+        return True, "not run (--no-verify)"
+    try:
+        run = run_suite(suite_dir)
+    except KyvernoNotFound as exc:
+        return True, f"not run: {exc}"
+    if run.passed:
+        return True, "passed (kyverno test)"
+    return False, "failed: " + "; ".join(run.failures)
+
+
+def _handle(generated: Generated, out: Path, verify: bool) -> PatternReport:
+    name = generated.pattern.ref.name
+    report = PatternReport(pattern=name, outcome="declined", analyzer=generated.analysis.analyzer,
+                           reason=generated.reason,
+                           dropped=[f"{d.rule}: {', '.join(d.reasons)}" for d in generated.dropped])
+    if not generated.enforceable:
+        return report
+    policy_dir, suite_dir = out / "policies" / name, out / "tests" / name
+    policy_dir.mkdir(parents=True, exist_ok=True)
+    policy_paths = []
+    for policy in generated.policies:
+        path = policy_dir / f"{policy['metadata']['name']}.yaml"
+        path.write_text(yaml.safe_dump(policy, sort_keys=False))
+        policy_paths.append(f"../../policies/{name}/{path.name}")
+        report.files.append(str(path.relative_to(out)))
+        report.policies.append(policy["metadata"]["name"])
+    _write_suite(suite_dir, generated, policy_paths)
+    ok, report.behaviour = _behaviour(suite_dir, verify)
+    if not ok:
+        # A policy that fails its own samples is never handed out.
+        shutil.rmtree(policy_dir)
+        report.outcome, report.files, report.reason = "error", [], "behaviour check failed"
+        return report
+    report.outcome = "policies"
+    return report
+
+
+def generate(paths: list[Path], out: Path, analyzer: Analyzer, catalog: KindCatalog,
+             verify: bool = True) -> GenerateReport:
+    patterns, problems = load_patterns(paths)
+    report = GenerateReport(problems=problems)
+    if not patterns and not problems:
+        problems.append(LoadProblem(", ".join(map(str, paths)), "no Pattern documents found"))
+    _prepare_output(out)
+    for pattern in patterns:
+        try:
+            generated = run_pipeline(pattern, analyzer, catalog)
+        except PipelineError as exc:
+            report.patterns.append(PatternReport(pattern=pattern.ref.name, outcome="error", reason=str(exc)))
+            continue
+        report.patterns.append(_handle(generated, out, verify))
+    write_report(report, out)
+    return report
+
+
+def write_report(report: GenerateReport, out: Path) -> None:
+    data = {"ok": report.ok, "patterns": [asdict(p) for p in report.patterns],
+            "problems": [asdict(p) for p in report.problems]}
+    (out / "report.json").write_text(json.dumps(data, indent=2) + "\n")
+    (out / "report.md").write_text(render_report(report))
+
+
+def render_report(report: GenerateReport) -> str:
+    lines = ["# patternpolicy generate report", ""]
+    counts = {o: sum(p.outcome == o for p in report.patterns) for o in ("policies", "declined", "error")}
+    lines.append(f"{len(report.patterns)} patterns: {counts['policies']} with policies, "
+                 f"{counts['declined']} declined, {counts['error']} errors, {len(report.problems)} input problems.")
+    lines.append("")
+    for p in report.patterns:
+        lines.append(f"## {p.pattern}: {p.outcome}")
+        if p.policies:
+            lines.append(f"- policies: {', '.join(p.policies)}")
+            lines.append(f"- behaviour: {p.behaviour}")
+        if p.reason:
+            lines.append(f"- reason: {p.reason}")
+        lines += [f"- dropped rule {d}" for d in p.dropped]
+        lines.append("")
+    if report.problems:
+        lines.append("## Input problems")
+        lines += [f"- {p.source}: {p.message}" for p in report.problems]
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,87 @@
+"""One pattern through analysis, field checks and compilation (no I/O here).
+
+The operator and the offline `generate` command both call this, so a policy
+file written for GitOps is exactly what the operator would propose.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from patternpolicy.analysis.base import Analyzer
+from patternpolicy.compile.scope import sample_namespace
+from patternpolicy.compile.validatingpolicy import compile_validating_policy
+from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.models.pattern import Pattern
+from patternpolicy.models.rules import Analysis, Rule
+
+FieldCheck = Callable[[Rule], list[str]]
+SUPPORTED_ENGINES = ("auto", "ValidatingPolicy")
+
+
+class PipelineError(Exception):
+    """The pattern cannot be processed as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class DroppedRule:
+    rule: str
+    reasons: list[str]
+
+
+@dataclass
+class Generated:
+    pattern: Pattern
+    analysis: Analysis
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    tests: list[dict[str, Any]] = field(default_factory=list)
+    dropped: list[DroppedRule] = field(default_factory=list)
+
+    @property
+    def enforceable(self) -> bool:
+        return bool(self.policies)
+
+    @property
+    def reason(self) -> str:
+        if self.policies:
+            return ""
+        if self.dropped:
+            return "every rule was dropped: " + "; ".join(
+                f"{d.rule}: {', '.join(d.reasons)}" for d in self.dropped)
+        return self.analysis.reason
+
+
+def run_pipeline(pattern: Pattern, analyzer: Analyzer, catalog: KindCatalog,
+                 field_check: FieldCheck | None = None) -> Generated:
+    engine = pattern.spec.policy_generation.engine
+    if engine not in SUPPORTED_ENGINES:
+        raise PipelineError(f"engine {engine} is not supported yet; use auto or ValidatingPolicy")
+    if not pattern.spec.policy_generation.enabled:
+        return Generated(pattern, Analysis.declined("none", "policy generation is disabled for this pattern"))
+    analysis = analyzer.analyze(pattern, catalog)
+    result = Generated(pattern, analysis)
+    for rule in analysis.rules:
+        problems = field_check(rule) if field_check else []
+        if problems:
+            result.dropped.append(DroppedRule(rule.id, problems))
+            continue
+        policy = compile_validating_policy(pattern, rule)
+        result.policies.append(policy)
+        name = policy["metadata"]["name"]
+        namespace = sample_namespace(pattern.spec.policy_generation.namespaces)
+        result.tests += [
+            {"policy": name, "rule": rule.id, "expect": s.expect, "resource": _placed(s.resource, namespace)}
+            for s in rule.samples
+        ]
+    return result
+
+
+def _placed(resource: dict[str, Any], namespace: str) -> dict[str, Any]:
+    """Samples of namespaced kinds go where the policy applies, or the engine would skip them."""
+    placed = copy.deepcopy(resource)
+    if "namespace" in placed.get("metadata", {}):
+        placed["metadata"]["namespace"] = namespace
+    return placed

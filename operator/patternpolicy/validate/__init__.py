@@ -1,0 +1,1 @@
+"""Proving generated policies: engine test suites and their results."""

@@ -1,0 +1,67 @@
+"""A Kyverno CLI test suite (kyverno-test.yaml, policies, resources, values) as files.
+
+The same suite is what `generate` writes for GitOps repositories, so anyone
+can re-run `kyverno test` on it in their own CI.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import yaml
+
+from patternpolicy.compile.scope import NAMESPACE_NAME_LABEL
+from patternpolicy.models.rules import Verdict
+
+CLI_API_VERSION = "cli.kyverno.io/v1alpha1"
+POLICY_FILE = "policies.yaml"
+RESOURCE_FILE = "resources.yaml"
+VALUES_FILE = "values.yaml"
+TEST_FILE = "kyverno-test.yaml"
+
+
+def dump_all(docs: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False)
+
+
+def _result(kind: str, policy: str, names: list[str], verdict: Verdict) -> dict[str, Any]:
+    return {"isValidatingPolicy": True, "kind": kind, "policy": policy, "resources": sorted(names),
+            "result": "pass" if verdict == "allow" else "fail"}
+
+
+def suite_files(name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]]) -> dict[str, str]:
+    """File name -> content. `tests` items: {policy, expect, resource}."""
+    grouped: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    resources: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
+    namespaces: set[str] = set()
+    for test in tests:
+        resource = test["resource"]
+        meta = resource.get("metadata", {})
+        grouped[(test["policy"], resource["kind"], test["expect"])].append(meta["name"])
+        identity = (resource["kind"], meta.get("namespace", ""), meta["name"])
+        if identity not in seen:
+            seen.add(identity)
+            resources.append(resource)
+        if meta.get("namespace"):
+            namespaces.add(meta["namespace"])
+    results = [_result(kind, policy, names, expect) for (policy, kind, expect), names in sorted(grouped.items())]
+    test_doc = {
+        "apiVersion": CLI_API_VERSION, "kind": "Test", "metadata": {"name": name},
+        "policies": [POLICY_FILE], "resources": [RESOURCE_FILE], "variables": VALUES_FILE, "results": results,
+    }
+    values = {
+        "apiVersion": CLI_API_VERSION, "kind": "Value", "metadata": {"name": "values"},
+        "namespaces": [
+            {"apiVersion": "v1", "kind": "Namespace",
+             "metadata": {"name": ns, "labels": {NAMESPACE_NAME_LABEL: ns}}}
+            for ns in sorted(namespaces)
+        ],
+    }
+    return {
+        POLICY_FILE: dump_all(policies),
+        RESOURCE_FILE: dump_all(resources),
+        VALUES_FILE: yaml.safe_dump(values, sort_keys=False),
+        TEST_FILE: yaml.safe_dump(test_doc, sort_keys=False),
+    }
