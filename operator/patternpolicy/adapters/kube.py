@@ -13,6 +13,7 @@ from patternpolicy import constants as c
 
 TIMEOUT = 30  # seconds, on every API call
 APPLY_PATCH = "application/apply-patch+yaml"
+KYVERNO_INSTALL = "https://kyverno.io/docs/installation/"
 
 
 class KubeError(RuntimeError):
@@ -29,6 +30,23 @@ def api_client(kubeconfig: str | None = None) -> client.ApiClient:
         except (config.ConfigException, FileNotFoundError, TypeError) as exc:
             raise KubeError(f"cannot find cluster credentials (in-cluster or kubeconfig): {exc}") from exc
     return client.ApiClient()
+
+
+def get_json(path: str, accept: str = "application/json") -> dict[str, Any]:
+    """A raw GET (discovery, tables) through the configured client and its credentials."""
+    api = api_client()
+    method, url, headers, body, post = api.param_serialize(
+        "GET", path, header_params={"Accept": accept}, auth_settings=["BearerToken"])
+    try:
+        response = api.call_api(method, url, header_params=headers, body=body, post_params=post,
+                                _request_timeout=TIMEOUT)
+        response.read()
+    except Exception as exc:  # urllib3 and socket errors: the cluster is unreachable
+        raise KubeError(f"GET {path}: {exc}") from exc
+    if response.status >= 400:
+        raise KubeError(f"GET {path}: HTTP {response.status} {response.data[:300]!r}")
+    data = json.loads(response.data)
+    return data if isinstance(data, dict) else {}
 
 
 def custom() -> client.CustomObjectsApi:
@@ -68,27 +86,28 @@ def apply_cluster_object(obj: dict[str, Any], dry_run: bool = False) -> dict[str
     """Server-side apply of a cluster-scoped object we own (force: the operator is its only writer)."""
     group, version, plural = plural_of(obj)
     try:
-        result: dict[str, Any] = custom().patch_cluster_custom_object(
+        result = custom().patch_cluster_custom_object(
             group, version, plural, obj["metadata"]["name"], obj,
             field_manager=c.FIELD_MANAGER, force=True, dry_run="All" if dry_run else None,
             _content_type=APPLY_PATCH, _request_timeout=TIMEOUT,
         )
     except ApiException as exc:
         if exc.status == 404:
-            raise KubeError(f"{obj['kind']} is not served by this cluster (is its policy engine installed? Kyverno: https://kyverno.io/docs/installation/)") from exc
+            raise KubeError(f"{obj['kind']} is not served by this cluster; is its policy engine installed? "
+                           f"(Kyverno: {KYVERNO_INSTALL})") from exc
         raise KubeError(f"{obj['kind']} {obj['metadata']['name']}: {explain(exc)}") from exc
-    return result
+    return dict(result)
 
 
 def get_cluster_object(group: str, version: str, plural: str, name: str) -> dict[str, Any] | None:
     try:
-        found: dict[str, Any] = custom().get_cluster_custom_object(
+        found = custom().get_cluster_custom_object(
             group, version, plural, name, _request_timeout=TIMEOUT)
     except ApiException as exc:
         if exc.status == 404:
             return None
         raise KubeError(f"get {plural}/{name}: {explain(exc)}") from exc
-    return found
+    return dict(found)
 
 
 def create_proposal(body: dict[str, Any]) -> bool:

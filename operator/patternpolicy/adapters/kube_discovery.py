@@ -5,21 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
-from patternpolicy.adapters.kube import TIMEOUT, KubeError, api_client, explain
+from patternpolicy.adapters.kube import get_json
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.models.rules import KindRef
 
 
 def _get(path: str) -> dict[str, Any]:
-    try:
-        data, _, _ = api_client().call_api(
-            path, "GET", response_type="object", auth_settings=["BearerToken"],
-            _return_http_data_only=False, _request_timeout=TIMEOUT)
-    except ApiException as exc:
-        raise KubeError(f"discovery {path}: {explain(exc)}") from exc
-    return data if isinstance(data, dict) else {}
+    return get_json(path)
 
 
 def _kinds_in(group: str, version: str, listing: dict[str, Any]) -> list[tuple[KindRef, tuple[str, ...]]]:

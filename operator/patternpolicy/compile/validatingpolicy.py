@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from patternpolicy.compile.naming import policy_annotations, policy_labels, policy_name
@@ -14,7 +15,7 @@ API_VERSION = "policies.kyverno.io/v1"
 KIND = "ValidatingPolicy"
 
 
-def resource_rules(targets: list[KindRef], operations: list[str]) -> list[dict[str, Any]]:
+def resource_rules(targets: list[KindRef], operations: Sequence[str]) -> list[dict[str, Any]]:
     """One admission resource rule per group/version, resources sorted for stable output."""
     by_gv: dict[tuple[str, str], set[str]] = defaultdict(set)
     for kind in targets:

@@ -30,7 +30,8 @@ def set_condition(
         "reason": reason,
         "message": message[:32000],
         "observedGeneration": generation,
-        "lastTransitionTime": (now or now_rfc3339()) if changed else previous["lastTransitionTime"],
+        "lastTransitionTime": (now or now_rfc3339()) if changed or previous is None
+        else previous["lastTransitionTime"],
     }
     return [c for c in conditions if c.get("type") != type_] + [condition]
 

@@ -63,7 +63,7 @@ class Rule(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=40)
     description: str
     targets: list[KindRef] = Field(min_length=1)
-    operations: list[Operation] = Field(default_factory=lambda: ["CREATE", "UPDATE"])
+    operations: list[Operation] = Field(default_factory=lambda: list[Operation](["CREATE", "UPDATE"]))
     variables: list[Variable] = Field(default_factory=list)
     validations: list[Validation] = Field(min_length=1)
     samples: list[Sample] = Field(default_factory=list)

@@ -12,7 +12,6 @@ from typing import Any
 import yaml
 
 from patternpolicy.compile.scope import NAMESPACE_NAME_LABEL
-from patternpolicy.models.rules import Verdict
 
 CLI_API_VERSION = "cli.kyverno.io/v1alpha1"
 POLICY_FILE = "policies.yaml"
@@ -25,7 +24,7 @@ def dump_all(docs: list[dict[str, Any]]) -> str:
     return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False)
 
 
-def _result(kind: str, policy: str, names: list[str], verdict: Verdict) -> dict[str, Any]:
+def _result(kind: str, policy: str, names: list[str], verdict: str) -> dict[str, Any]:
     return {"isValidatingPolicy": True, "kind": kind, "policy": policy, "resources": sorted(names),
             "result": "pass" if verdict == "allow" else "fail"}
 

@@ -111,12 +111,12 @@ def min_replicas(ctx: Context) -> Finding | None:
     targets = named or [k for k in catalog_kinds if k is not None]
     samples: list[Sample] = []
     for kind in targets:
-        for replicas, expect in ((bound, "allow"), (max(bound - 1, 0), "deny")):
+        for replicas, expect in ((bound, "allow"), (max(bound - 1, 0), "deny")):  # type: Verdict
             obj = _sample_object(kind, f"{expect}-replicas", {"app": "web"})
             obj["spec"] = {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
                            "template": {"metadata": {"labels": {"app": "web"}},
                                         "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}
-            samples.append(Sample(resource=obj, expect=expect))  # type: ignore[arg-type]
+            samples.append(Sample(resource=obj, expect=expect))
     rule = Rule(
         id="min-replicas", description=f"Must run at least {bound} replicas", targets=targets,
         validations=[Validation(

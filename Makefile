@@ -1,0 +1,44 @@
+# Two entry points (see README):
+#   make demo   installs the project and runs the offline pipeline on examples/ (no cluster, no API key)
+#   make test   installs everything the tests need, builds the real binaries, runs every test tier
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+OUT ?= out
+
+.PHONY: demo install install-test binaries lint test test-unit test-cluster test-engine clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,claude]'
+
+demo: install
+	$(BIN)/patternpolicy generate examples/patterns -o $(OUT)
+
+binaries:
+	bash scripts/build-binaries.sh
+
+lint: install-test
+	$(BIN)/ruff check operator tests
+	$(BIN)/mypy
+
+test: install-test binaries lint
+	$(BIN)/pytest -ra tests
+
+test-unit: install-test
+	$(BIN)/pytest -ra tests/unit
+
+test-cluster: install-test binaries
+	$(BIN)/pytest -ra tests/cluster
+
+test-engine: install-test binaries
+	$(BIN)/pytest -ra tests/engine
+
+clean:
+	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,34 @@
+"""Cluster tier: one real control plane per session, the operator per module."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client, config
+from tests.support.controlplane import ControlPlane, control_plane
+from tests.support.kube import install_crds
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def cluster(binaries: Path, tmp_path_factory: pytest.TempPathFactory,
+            kyverno_cli: Path) -> Iterator[ControlPlane]:
+    with control_plane(binaries, tmp_path_factory.mktemp("controlplane")) as cp:
+        os.environ["KUBECONFIG"] = str(cp.kubeconfig)
+        config.load_kube_config(str(cp.kubeconfig))
+        ext = client.ApiextensionsV1Api()
+        crds = [yaml.safe_load(p.read_text()) for p in sorted((ROOT / "crds").glob("*.yaml"))]
+        kyverno = [yaml.safe_load(p.read_text())
+                   for p in sorted((binaries / "crds" / "policies.kyverno.io").glob("*validatingpolicies.yaml"))]
+        install_crds(ext, crds + kyverno)
+        yield cp
+
+
+@pytest.fixture(scope="session")
+def api(cluster: ControlPlane) -> client.CustomObjectsApi:
+    return client.CustomObjectsApi()

@@ -1,0 +1,131 @@
+"""Pattern → proposal → approval → policy → deletion, on a real apiserver with the real GC."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kopf.testing import KopfRunner
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+from tests.support.kube import eventually, get_or_none
+
+pytestmark = pytest.mark.cluster
+
+G, V = "patternpolicy.io", "v1alpha1"
+VP = ("policies.kyverno.io", "v1", "validatingpolicies")
+
+
+@pytest.fixture(scope="module")
+def operator(cluster: Any) -> Iterator[KopfRunner]:
+    with KopfRunner(["run", "-A", "--standalone", "-m", "patternpolicy.handlers"]) as runner:
+        yield runner
+    assert runner.exception is None, runner.output
+    assert runner.exit_code == 0, runner.output
+
+
+def pattern(name: str, description: str, **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": name},
+            "spec": {"description": description, **spec}}
+
+
+def proposal_table(cluster: Any) -> dict[str, list[Any]]:
+    """What `kubectl get pp` prints: the server-side Table built from our printer columns."""
+    api = client.ApiClient()
+    data, _, _ = api.call_api(
+        f"/apis/{G}/{V}/policyproposals", "GET", response_type="object", auth_settings=["BearerToken"],
+        header_params={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}, _return_http_data_only=False)
+    columns = [c["name"] for c in data["columnDefinitions"]]
+    return {row["object"]["metadata"]["name"]: dict(zip(columns, row["cells"], strict=True))
+            for row in data["rows"]}
+
+
+def test_pattern_to_applied_policy_and_garbage_collected(api: client.CustomObjectsApi, operator: KopfRunner,
+                                                         cluster: Any) -> None:
+    created = api.create_cluster_custom_object(G, V, "patterns", pattern(
+        "require-limits", "Deployments must define CPU and memory limits", suggestedResources=["Deployment"]))
+
+    proposal = eventually(lambda: (p := get_or_none(api, G, V, "policyproposals", "require-limits-g1"))
+                          and p.get("status", {}).get("phase") == "Pending" and p,
+                          what="proposal Pending")
+    owner = proposal["metadata"]["ownerReferences"][0]
+    assert (owner["kind"], owner["name"], owner["uid"], owner["controller"]) == \
+        ("Pattern", "require-limits", created["metadata"]["uid"], True)
+    assert proposal["spec"]["approved"] is False
+    assert proposal["spec"]["patternRef"] == {"name": "require-limits", "uid": created["metadata"]["uid"],
+                                              "generation": 1}
+    assert [p["metadata"]["name"] for p in proposal["spec"]["policies"]] == ["require-limits-require-limits"]
+    validation = proposal["status"]["validation"]
+    assert validation["schema"]["result"] == "Passed", validation
+    assert validation["behaviour"]["result"] == "Passed", validation
+    assert proposal["status"]["digest"].startswith("sha256:")
+    # Nothing takes effect before a person approves.
+    assert get_or_none(api, *VP, "require-limits-require-limits") is None
+
+    row = proposal_table(cluster)["require-limits-g1"]
+    assert (row["Pattern"], row["Phase"], row["Approved"]) == ("require-limits", "Pending", False)
+
+    status = api.get_cluster_custom_object(G, V, "patterns", "require-limits")["status"]
+    analyzed = {c["type"]: c for c in status["conditions"]}["Analyzed"]
+    assert (analyzed["status"], analyzed["observedGeneration"]) == ("True", 1)
+    assert status["proposals"] == ["require-limits-g1"]
+
+    api.patch_cluster_custom_object(G, V, "policyproposals", "require-limits-g1", {"spec": {"approved": True}})
+    policy = eventually(lambda: get_or_none(api, *VP, "require-limits-require-limits"), what="policy applied")
+    owners = policy["metadata"]["ownerReferences"]
+    assert [(o["kind"], o["name"], o["uid"]) for o in owners] == \
+        [("PolicyProposal", "require-limits-g1", proposal["metadata"]["uid"])]
+    assert policy["metadata"]["labels"]["patternpolicy.io/pattern"] == "require-limits"
+    assert policy["spec"]["validationActions"] == ["Deny"]
+    eventually(lambda: get_or_none(api, G, V, "policyproposals", "require-limits-g1")["status"]["phase"]
+               == "Applied", what="proposal Applied")
+
+    api.delete_cluster_custom_object(G, V, "patterns", "require-limits")
+    eventually(lambda: get_or_none(api, G, V, "policyproposals", "require-limits-g1") is None, timeout=60,
+               what="proposal garbage-collected")
+    eventually(lambda: get_or_none(api, *VP, "require-limits-require-limits") is None, timeout=60,
+               what="policy garbage-collected")
+
+
+def test_schema_rejects_pattern_without_a_usable_description(api: client.CustomObjectsApi) -> None:
+    with pytest.raises(ApiException) as missing:
+        api.create_cluster_custom_object(G, V, "patterns", {
+            "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "no-description"}, "spec": {}})
+    assert missing.value.status == 422
+    assert "spec.description: Required value" in json.loads(missing.value.body)["message"]
+
+    with pytest.raises(ApiException) as bad_enum:
+        api.create_cluster_custom_object(G, V, "patterns", pattern(
+            "bad-action", "Containers must not run privileged", policyGeneration={"failureAction": "Warn"}))
+    assert "spec.policyGeneration.failureAction" in json.loads(bad_enum.value.body)["message"]
+
+
+def test_unenforceable_pattern_gets_a_reason_and_no_proposal(api: client.CustomObjectsApi,
+                                                             operator: KopfRunner) -> None:
+    api.create_cluster_custom_object(G, V, "patterns", pattern(
+        "prefer-managed-db", "Teams should prefer managed databases over self-hosted ones"))
+    status = eventually(lambda: api.get_cluster_custom_object(G, V, "patterns", "prefer-managed-db")
+                        .get("status", {}).get("conditions") and
+                        api.get_cluster_custom_object(G, V, "patterns", "prefer-managed-db")["status"],
+                        what="pattern status")
+    analyzed = {c["type"]: c for c in status["conditions"]}["Analyzed"]
+    assert (analyzed["status"], analyzed["reason"]) == ("False", "NotEnforceable")
+    assert "not confident" in analyzed["message"]
+    assert status["analysis"]["enforceable"] == "False"
+    assert get_or_none(api, G, V, "policyproposals", "prefer-managed-db-g1") is None
+
+
+def test_unsupported_engine_is_reported_in_status(api: client.CustomObjectsApi, operator: KopfRunner) -> None:
+    api.create_cluster_custom_object(G, V, "patterns", pattern(
+        "vap-only", "Containers must not run in privileged mode", policyGeneration={"engine": "ClusterPolicy"}))
+
+    def invalid() -> dict[str, Any] | None:
+        conditions = api.get_cluster_custom_object(G, V, "patterns", "vap-only").get("status", {}).get("conditions")
+        found = {c["type"]: c for c in conditions or []}.get("Analyzed")
+        return found if found and found["reason"] == "InvalidSpec" else None
+
+    analyzed = eventually(invalid, what="InvalidSpec condition")
+    assert "ClusterPolicy" in analyzed["message"]
+    assert get_or_none(api, G, V, "policyproposals", "vap-only-g1") is None
