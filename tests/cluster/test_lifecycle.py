@@ -12,6 +12,8 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from tests.support.kube import eventually, get_or_none
 
+from patternpolicy.adapters.kube import get_json
+
 pytestmark = pytest.mark.cluster
 
 G, V = "patternpolicy.io", "v1alpha1"
@@ -33,10 +35,7 @@ def pattern(name: str, description: str, **spec: Any) -> dict[str, Any]:
 
 def proposal_table(cluster: Any) -> dict[str, list[Any]]:
     """What `kubectl get pp` prints: the server-side Table built from our printer columns."""
-    api = client.ApiClient()
-    data, _, _ = api.call_api(
-        f"/apis/{G}/{V}/policyproposals", "GET", response_type="object", auth_settings=["BearerToken"],
-        header_params={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"}, _return_http_data_only=False)
+    data = get_json(f"/apis/{G}/{V}/policyproposals", accept="application/json;as=Table;v=v1;g=meta.k8s.io")
     columns = [c["name"] for c in data["columnDefinitions"]]
     return {row["object"]["metadata"]["name"]: dict(zip(columns, row["cells"], strict=True))
             for row in data["rows"]}
@@ -48,8 +47,9 @@ def test_pattern_to_applied_policy_and_garbage_collected(api: client.CustomObjec
         "require-limits", "Deployments must define CPU and memory limits", suggestedResources=["Deployment"]))
 
     proposal = eventually(lambda: (p := get_or_none(api, G, V, "policyproposals", "require-limits-g1"))
-                          and p.get("status", {}).get("phase") == "Pending" and p,
-                          what="proposal Pending")
+                          and p.get("status", {}).get("phase") and p,
+                          what="proposal validated")
+    assert proposal["status"]["phase"] == "Pending", proposal["status"]
     owner = proposal["metadata"]["ownerReferences"][0]
     assert (owner["kind"], owner["name"], owner["uid"], owner["controller"]) == \
         ("Pattern", "require-limits", created["metadata"]["uid"], True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from typing import Any
 
 from kubernetes import client, config
@@ -26,7 +27,7 @@ def api_client(kubeconfig: str | None = None) -> client.ApiClient:
         config.load_incluster_config()
     except config.ConfigException:
         try:
-            config.load_kube_config(config_file=kubeconfig)
+            config.load_kube_config(config_file=kubeconfig or os.environ.get("KUBECONFIG"))
         except (config.ConfigException, FileNotFoundError, TypeError) as exc:
             raise KubeError(f"cannot find cluster credentials (in-cluster or kubeconfig): {exc}") from exc
     return client.ApiClient()
@@ -96,7 +97,7 @@ def apply_cluster_object(obj: dict[str, Any], dry_run: bool = False) -> dict[str
             raise KubeError(f"{obj['kind']} is not served by this cluster; is its policy engine installed? "
                            f"(Kyverno: {KYVERNO_INSTALL})") from exc
         raise KubeError(f"{obj['kind']} {obj['metadata']['name']}: {explain(exc)}") from exc
-    return dict(result)
+    return dict(result or {})  # the generated client drops 201 bodies
 
 
 def get_cluster_object(group: str, version: str, plural: str, name: str) -> dict[str, Any] | None:

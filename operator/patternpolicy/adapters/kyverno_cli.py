@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -31,25 +32,59 @@ def find_kyverno() -> str | None:
     return shutil.which("kyverno") or shutil.which("kubectl-kyverno")
 
 
-_ROW = re.compile(r"^\s*│?\s*\d+\s*│\s*(?P<policy>[^│]+?)\s*│\s*(?P<rule>[^│]*?)\s*│\s*(?P<resource>[^│]+?)\s*│"
-                  r"\s*(?P<result>Pass|Fail)\s*│\s*(?P<reason>[^│]*?)\s*│?\s*$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def failed_rows(output: str) -> list[str]:
+    """Rows of `kyverno test --detailed-results` whose RESULT is Fail, as 'policy resource: reason'."""
+    failures = []
+    for line in _ANSI.sub("", output).splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
+        # ID | POLICY | RULE | RESOURCE | RESULT | REASON | MESSAGE
+        if len(cells) >= 6 and cells[0].isdigit() and cells[4] == "Fail":
+            message = cells[6] if len(cells) > 6 else ""
+            failures.append(f"{cells[1]} {cells[3]}: {cells[5]}" + (f" ({message})" if message else ""))
+    return failures
 
 
 def run_suite(directory: Path, timeout: float = 120.0) -> SuiteRun:
-    binary = find_kyverno()
-    if binary is None:
-        raise KyvernoNotFound(f"Kyverno CLI not found: {INSTALL_HINT}")
     proc = subprocess.run(
-        [binary, "test", str(directory), "--detailed-results"],
+        [_binary(), "test", str(directory), "--detailed-results"],
         capture_output=True, text=True, timeout=timeout, check=False,
         env={**os.environ, "KYVERNO_EXPERIMENTAL": "false"},
     )
     output = (proc.stdout + proc.stderr).strip()
-    failures = [
-        f"{m['policy']} {m['resource']}: {m['reason'] or 'fail'}"
-        for line in output.splitlines() if (m := _ROW.match(line)) and m["result"] == "Fail"
-    ]
+    failures = failed_rows(output)
     passed = proc.returncode == 0 and not failures and "Test Summary" in output
     if not passed and not failures:
         failures = [output[-2000:] or f"kyverno exited with {proc.returncode}"]
     return SuiteRun(passed=passed, output=output, failures=failures)
+
+
+def _binary() -> str:
+    binary = find_kyverno()
+    if binary is None:
+        raise KyvernoNotFound(f"Kyverno CLI not found: {INSTALL_HINT}")
+    return binary
+
+
+def evaluate(policy_files: list[Path], resource_files: list[Path], timeout: float = 120.0) -> dict[str, str]:
+    """Verdicts of the real engine: `Kind/namespace/name` -> "deny" if any policy fails it, else "allow"."""
+    args = [_binary(), "apply", *map(str, policy_files)]
+    for resource in resource_files:
+        args += ["--resource", str(resource)]
+    proc = subprocess.run([*args, "--policy-report", "--output-format", "json", "--remove-color"],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+    start = proc.stdout.find("{")
+    if start < 0:
+        raise RuntimeError(f"kyverno apply produced no report: {(proc.stdout + proc.stderr)[-2000:]}")
+    report = json.loads(proc.stdout[start:])
+    verdicts: dict[str, str] = {}
+    for result in report.get("results") or []:
+        for res in result.get("resources") or []:
+            key = f"{res.get('kind')}/{res.get('namespace', '')}/{res.get('name')}"
+            if result.get("result") in ("fail", "error"):
+                verdicts[key] = "deny"
+            else:
+                verdicts.setdefault(key, "allow")
+    return verdicts

@@ -20,3 +20,9 @@ def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) ->
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
     logger.info("patternpolicy operator starting")
+
+
+@kopf.on.login()
+def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
+    """In-cluster token first, then $KUBECONFIG as it is now (not as it was at import time)."""
+    return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
