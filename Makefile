@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 
-.PHONY: demo install install-test binaries lint test test-unit test-cluster test-engine clean
+.PHONY: sync-crds demo install install-test binaries lint test test-unit test-cluster test-engine clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,6 @@ test-engine: install-test binaries
 
 clean:
 	rm -rf $(VENV) $(OUT) .mypy_cache .ruff_cache .pytest_cache
+
+sync-crds:
+	cp crds/*.yaml charts/patternpolicy/crds/
