@@ -29,7 +29,12 @@ def find_kyverno() -> str | None:
     configured = os.environ.get("PATTERNPOLICY_KYVERNO")
     if configured:
         return configured if os.access(configured, os.X_OK) else None
-    return shutil.which("kyverno") or shutil.which("kubectl-kyverno")
+    on_path = shutil.which("kyverno") or shutil.which("kubectl-kyverno")
+    if on_path:
+        return on_path
+    # The CLI that `make test` builds for this project, when present.
+    built = sorted(Path.home().glob(".cache/patternpolicy/bin/*/kyverno"), key=lambda p: p.stat().st_mtime)
+    return str(built[-1]) if built else None
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
