@@ -51,6 +51,28 @@ def _approve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, find_kyverno
+    from patternpolicy.analysis.offline import OfflineAnalyzer
+    from patternpolicy.discovery.catalog import KindCatalog
+    from patternpolicy.services.bench import BadCases, as_json, load_cases, render_table, run_case, summarise
+
+    try:
+        cases = load_cases(args.cases)
+    except BadCases as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if find_kyverno() is None:
+        print(f"error: {KyvernoNotFound.__name__}: the benchmark scores with the real Kyverno CLI; "
+              "set PATTERNPOLICY_KYVERNO or run `make binaries`", file=sys.stderr)
+        return 2
+    catalog = KindCatalog.builtin()
+    results = [run_case(case, OfflineAnalyzer(), catalog) for case in cases]
+    summary = summarise(results)
+    print(as_json(len(cases), summary, results) if args.json else render_table(len(cases), summary, results))
+    return 0
+
+
 def _not_yet(verb: str) -> int:
     print(f"error: `patternpolicy {verb}` is not available in this version yet", file=sys.stderr)
     return 2
@@ -80,7 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("--kubeconfig", default=None)
     approve.set_defaults(func=_approve)
 
-    for verb in ("export", "diff", "doctor", "bench"):
+    bench = sub.add_parser("bench", help="score generation on labelled cases with the real engine")
+    bench.add_argument("--cases", type=Path, required=True, help="a policy-bench cases file (format 1)")
+    bench.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    bench.set_defaults(func=_bench)
+
+    for verb in ("export", "diff", "doctor"):
         extra = sub.add_parser(verb, help=f"{verb} (planned)")
         extra.add_argument("rest", nargs=argparse.REMAINDER)
         extra.set_defaults(func=lambda _a, v=verb: _not_yet(v))

@@ -32,7 +32,9 @@ def test_privileged_phrasings_target_pods_and_controllers(text: str) -> None:
 
 
 def test_privilege_escalation_is_not_mistaken_for_privileged_mode() -> None:
-    assert not analyze("Privilege escalation must be disallowed (allowPrivilegeEscalation)").enforceable
+    (rule,) = analyze("Privilege escalation must be disallowed (allowPrivilegeEscalation)").rules
+    assert rule.id == "no-privilege-escalation"
+    assert "privileged ==" not in rule.validations[0].expression
 
 
 def test_limits_named_kind_narrows_targets_and_extracts_resources() -> None:

@@ -29,6 +29,14 @@ CONTAINERS = Variable(
     ),
 )
 POD_VARIABLES = [POD_SPEC, CONTAINERS]
+POD_METADATA = Variable(
+    name="podMetadata",
+    expression=(
+        "object.kind == 'Pod' ? object.metadata : (object.kind == 'CronJob' ? "
+        "(has(object.spec.jobTemplate.spec.template.metadata) ? object.spec.jobTemplate.spec.template.metadata : {})"
+        " : (has(object.spec.template.metadata) ? object.spec.template.metadata : {}))"
+    ),
+)
 
 # Paths (from `object`) at which each kind keeps its pod spec; the field checker uses them.
 POD_SPEC_PATHS = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from patternpolicy.analysis.offline import object_rules, workload_rules
+from patternpolicy.analysis.offline import object_rules, pod_security, workload_rules
 from patternpolicy.analysis.offline.context import Context, Finding
 from patternpolicy.analysis.offline.scope import unconfigured_scope
 from patternpolicy.discovery.catalog import KindCatalog
@@ -24,6 +24,7 @@ DETECTORS: tuple[Detector, ...] = (
     workload_rules.privileged,
     workload_rules.latest_tag,
     workload_rules.resources,
+    *pod_security.DETECTORS,
 )
 
 SUPPORTED = ("required labels", "minimum replicas", "privileged containers", "latest/untagged images",

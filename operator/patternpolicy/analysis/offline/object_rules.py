@@ -7,23 +7,13 @@ from typing import Any
 
 from patternpolicy.analysis.offline.context import Context, Finding
 from patternpolicy.analysis.offline.text import cel_string, is_label_key
-from patternpolicy.analysis.podspec import pod_samples
-from patternpolicy.models.rules import KindRef, Rule, Sample, Validation, Variable
+from patternpolicy.analysis.podspec import POD_METADATA, pod_samples
+from patternpolicy.models.rules import KindRef, Rule, Sample, Validation
 
 _STOP = {"that", "to", "on", "for", "with", "which", "is", "are", "be", "must", "should", "the", "a", "an",
          "and", "or", "of", "in", "set", "key", "keys", "value", "values", "defined", "present", "each",
          "every", "all", "any", "specified", "named", "called", "like", "such", "as", "identify",
          "identifying", "semantic", "common", "following"}
-
-POD_METADATA = Variable(
-    name="podMetadata",
-    expression=(
-        "object.kind == 'Pod' ? object.metadata : (object.kind == 'CronJob' ? "
-        "(has(object.spec.jobTemplate.spec.template.metadata) ? object.spec.jobTemplate.spec.template.metadata : {})"
-        " : (has(object.spec.template.metadata) ? object.spec.template.metadata : {}))"
-    ),
-)
-
 
 def _label_keys(ctx: Context) -> list[str]:
     quoted = [q for q in ctx.text.quoted() if is_label_key(q) and ("/" in q or "." in q or "-" in q or q.isalpha())]

@@ -5,29 +5,8 @@ from __future__ import annotations
 import re
 
 from patternpolicy.analysis.offline.context import Context, Finding
-from patternpolicy.analysis.podspec import POD_VARIABLES, container, pod_samples
-from patternpolicy.models.rules import Rule, Validation
-
-_NOT_POD_KINDS = "names kinds that have no containers ({kinds}); a container rule cannot govern them"
-
-
-def _pod_rule(ctx: Context, intent: str, rule_id: str, description: str, expression: str,
-              message: str, good: list[dict[str, object]], bad: list[dict[str, object]],
-              fields: list[str]) -> Finding:
-    targets = ctx.pod_targets()
-    if targets is None:
-        return Finding(intent, decline=_NOT_POD_KINDS.format(kinds=", ".join(map(str, ctx.named))))
-    samples = []
-    for i, spec in enumerate(good):
-        samples += pod_samples(rule_id, spec, "allow", f"good{i}")
-    for i, spec in enumerate(bad):
-        samples += pod_samples(rule_id, spec, "deny", f"bad{i}")
-    rule = Rule(
-        id=rule_id, description=description, targets=targets, variables=POD_VARIABLES,
-        validations=[Validation(expression=expression, message=message)], samples=samples,
-        fields_read={"containers": fields},
-    )
-    return Finding(intent, rules=[rule])
+from patternpolicy.analysis.offline.pod_rules import PodCheck, pod_finding
+from patternpolicy.analysis.podspec import container
 
 
 def privileged(ctx: Context) -> Finding | None:
@@ -36,8 +15,8 @@ def privileged(ctx: Context) -> Finding | None:
         return None
     if t.has("escalation") and not t.has("privileged container", "privileged mode", "privileged pod"):
         return None
-    return _pod_rule(
-        ctx, "privileged", "no-privileged",
+    return pod_finding(ctx, "privileged", PodCheck(
+        "no-privileged",
         "Containers must not run in privileged mode",
         "variables.containers.all(c, !has(c.securityContext) || !has(c.securityContext.privileged)"
         " || c.securityContext.privileged == false)",
@@ -48,7 +27,7 @@ def privileged(ctx: Context) -> Finding | None:
              {"containers": [container()],
               "initContainers": [container("init", securityContext={"privileged": True})]}],
         fields=["securityContext.privileged"],
-    )
+    ))
 
 
 _TAGGED = ("c.image.contains('@') || (c.image.substring(c.image.lastIndexOf('/') + 1).contains(':')"
@@ -59,8 +38,8 @@ def latest_tag(ctx: Context) -> Finding | None:
     t = ctx.text
     if not (t.has("latest") and t.has("tag", "image")) or not (t.negated() or t.required()):
         return None
-    return _pod_rule(
-        ctx, "latest-tag", "no-latest-tag",
+    return pod_finding(ctx, "latest-tag", PodCheck(
+        "no-latest-tag",
         "Container images must name a tag other than latest (or a digest)",
         f"variables.containers.all(c, {_TAGGED})",
         "Images must use an immutable tag or digest; ':latest' and untagged images are not allowed.",
@@ -69,7 +48,19 @@ def latest_tag(ctx: Context) -> Finding | None:
         bad=[{"containers": [container(image="nginx:latest")]},
              {"containers": [container(image="registry.local:5000/team/app")]}],
         fields=["image"],
-    )
+    ))
+
+
+_PER_KIND = re.compile(r"((?:cpu|memory)(?:\s*(?:and|,|&|/)\s*(?:cpu|memory))*)\s+(request|limit)s?\b")
+
+
+def _wanted_resources(t_lower: str, kinds: list[str]) -> dict[str, list[str]]:
+    """{'limits': ['memory'], 'requests': ['cpu', 'memory']} from "CPU and memory requests and memory limits"."""
+    explicit: dict[str, set[str]] = {}
+    for m in _PER_KIND.finditer(t_lower):
+        explicit.setdefault(m.group(2) + "s", set()).update(re.findall(r"cpu|memory", m.group(1)))
+    general = [n for n in ("cpu", "memory") if n in t_lower] or ["cpu", "memory"]
+    return {kind: sorted(explicit.get(kind) or general) for kind in kinds}
 
 
 def resources(ctx: Context) -> Finding | None:
@@ -80,17 +71,19 @@ def resources(ctx: Context) -> Finding | None:
         return None
     if not t.required() or t.has("must not", "should not", "disallow"):
         return Finding("resources", decline="mentions resource limits but not as a requirement to set them")
-    names = [n for n in ("cpu", "memory") if t.has(n)] or ["cpu", "memory"]
+    if t.matches(r"requests? or limits?|limits? or requests?|\beither\b|at least one container"):
+        return Finding("resources", decline="asks for requests or limits in an either/or way, not for both")
     kinds = (["limits"] if wants_limits else []) + (["requests"] if wants_requests else [])
+    wanted = _wanted_resources(t.lower, kinds)
     checks = [
         f"has(c.resources) && has(c.resources.{kind}) && '{name}' in c.resources.{kind}"
-        for kind in kinds for name in names
+        for kind in kinds for name in wanted[kind]
     ]
-    full = {kind: {name: "500m" if name == "cpu" else "256Mi" for name in names} for kind in kinds}
+    full = {kind: {name: "500m" if name == "cpu" else "256Mi" for name in wanted[kind]} for kind in kinds}
     partial = {kind: dict(list(values.items())[:-1]) for kind, values in full.items()}
-    what = " and ".join(f"{'/'.join(names)} {kind}" for kind in kinds)
-    return _pod_rule(
-        ctx, "resources", "require-" + "-".join(kinds),
+    what = " and ".join(f"{'/'.join(wanted[kind])} {kind}" for kind in kinds)
+    return pod_finding(ctx, "resources", PodCheck(
+        "require-" + "-".join(kinds),
         f"Every container must set {what}",
         "variables.containers.all(c, " + " && ".join(checks) + ")",
         f"Every container must set {what}.",
@@ -98,4 +91,4 @@ def resources(ctx: Context) -> Finding | None:
         bad=[{"containers": [container()]}, {"containers": [container(resources=partial)]}]
         if any(partial.values()) else [{"containers": [container()]}],
         fields=[f"resources.{kind}" for kind in kinds],
-    )
+    ))

@@ -1,0 +1,143 @@
+"""`patternpolicy bench`: generation quality on labelled cases, scored by the real engine.
+
+Case format and scoring rules: shared/policy-bench/README.md (format 1). Any
+file of that format is accepted; nothing here knows particular cases.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from patternpolicy.adapters.kyverno_cli import evaluate
+from patternpolicy.analysis.base import Analyzer
+from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.models.pattern import Pattern, PatternRef, PatternSpec
+from patternpolicy.services.pipeline import run_pipeline
+
+
+class BadCases(ValueError):
+    pass
+
+
+@dataclass
+class CaseResult:
+    id: str
+    analyser: str
+    outcome: str  # correct | wrong | declined | error
+    seconds: float
+    mismatches: list[str] = field(default_factory=list)
+    reason: str = ""
+    compliant_seen: int = 0
+    compliant_denied: int = 0
+
+
+def load_cases(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise BadCases(f"cannot read {path}: {exc}") from exc
+    if not isinstance(data, dict) or data.get("format") != 1 or not isinstance(data.get("cases"), list):
+        raise BadCases(f"{path}: expected an object with format 1 and a list of cases")
+    for case in data["cases"]:
+        missing = [k for k in ("id", "title", "description", "resources", "expected") if k not in case]
+        if missing:
+            raise BadCases(f"{path}: case {case.get('id', '?')} lacks {', '.join(missing)}")
+    cases: list[dict[str, Any]] = data["cases"]
+    return cases
+
+
+def case_pattern(case: dict[str, Any]) -> Pattern:
+    """The pattern a user would write: the case's title and description only."""
+    name = re.sub(r"[^a-z0-9]+", "-", case["id"].lower()).strip("-")[-50:].strip("-") or "case"
+    text = f"{case['title'].strip()}. {case['description'].strip()}"[:4000]
+    return Pattern(ref=PatternRef(name=name, uid="bench", generation=1), spec=PatternSpec(description=text))
+
+
+def _score(case: dict[str, Any], policies: list[dict[str, Any]]) -> tuple[list[str], int, int]:
+    with tempfile.TemporaryDirectory(prefix="patternpolicy-bench-") as tmp:
+        policy_file, resource_file = Path(tmp) / "policies.yaml", Path(tmp) / "resources.yaml"
+        policy_file.write_text(yaml.safe_dump_all(policies))
+        resource_file.write_text(yaml.safe_dump_all(case["resources"]))
+        verdicts = evaluate([policy_file], [resource_file])
+    by_kind_name = {f"{k.split('/')[0]}/{k.split('/')[-1]}": v for k, v in verdicts.items()}
+    mismatches, seen, denied = [], 0, 0
+    for key, expected in sorted(case["expected"].items()):
+        got = by_kind_name.get(key, "allow")
+        if expected == "allow":
+            seen += 1
+            denied += got == "deny"
+        if got != expected:
+            mismatches.append(f"{key}: expected {expected}, got {got}")
+    return mismatches, seen, denied
+
+
+def run_case(case: dict[str, Any], analyzer: Analyzer, catalog: KindCatalog) -> CaseResult:
+    started = time.perf_counter()
+    try:
+        generated = run_pipeline(case_pattern(case), analyzer, catalog)
+    except Exception as exc:  # a crash is scored, not fatal to the run
+        return CaseResult(case["id"], analyzer.name, "error", time.perf_counter() - started, reason=str(exc))
+    seconds = time.perf_counter() - started  # engine scoring excluded
+    if not generated.enforceable:
+        return CaseResult(case["id"], analyzer.name, "declined", seconds, reason=generated.reason)
+    try:
+        mismatches, seen, denied = _score(case, generated.policies)
+    except Exception as exc:
+        return CaseResult(case["id"], analyzer.name, "error", seconds, reason=f"engine: {exc}")
+    outcome = "wrong" if mismatches else "correct"
+    return CaseResult(case["id"], analyzer.name, outcome, seconds, mismatches, compliant_seen=seen,
+                      compliant_denied=denied)
+
+
+def summarise(results: list[CaseResult]) -> dict[str, Any]:
+    summary: dict[str, Any] = {}
+    for name in sorted({r.analyser for r in results}):
+        mine = [r for r in results if r.analyser == name]
+        count = {o: sum(r.outcome == o for r in mine) for o in ("correct", "wrong", "declined", "error")}
+        emitted = count["correct"] + count["wrong"]
+        seen = sum(r.compliant_seen for r in mine)
+        times = sorted(r.seconds for r in mine)
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] if times else 0.0
+        summary[name] = {
+            "correct": count["correct"], "emitted": emitted, "declined": count["declined"],
+            "wrong": count["wrong"], "errors": count["error"],
+            "precision": round(count["correct"] / emitted, 4) if emitted else 0.0,
+            "recall": round(count["correct"] / len(mine), 4) if mine else 0.0,
+            "false_deny_rate": round(sum(r.compliant_denied for r in mine) / seen, 4) if seen else 0.0,
+            "p95_seconds": round(p95, 4),
+            "median_seconds": round(statistics.median(times), 4) if times else 0.0,
+        }
+    return summary
+
+
+def render_table(cases: int, summary: dict[str, Any], results: list[CaseResult]) -> str:
+    lines = [f"{cases} cases", "",
+             f"{'analyser':<10} {'correct':>7} {'emitted':>7} {'declined':>8} {'wrong':>5} {'errors':>6} "
+             f"{'precision':>9} {'recall':>6} {'false-deny':>10} {'p95 s/case':>10}"]
+    for name, s in summary.items():
+        lines.append(f"{name:<10} {s['correct']:>7} {s['emitted']:>7} {s['declined']:>8} {s['wrong']:>5} "
+                     f"{s['errors']:>6} {s['precision']:>9.1%} {s['recall']:>6.1%} {s['false_deny_rate']:>10.2%} "
+                     f"{s['p95_seconds']:>10.4f}")
+    problems = [r for r in results if r.outcome in ("wrong", "error")]
+    if problems:
+        lines += ["", "wrong or failed:"]
+        for r in problems:
+            lines.append(f"  {r.id} [{r.outcome}] {r.reason} {'; '.join(r.mismatches[:4])}".rstrip())
+    return "\n".join(lines)
+
+
+def as_json(cases: int, summary: dict[str, Any], results: list[CaseResult]) -> str:
+    return json.dumps({
+        "cases": cases, "analysers": summary,
+        "results": [{"id": r.id, "analyser": r.analyser, "outcome": r.outcome, "mismatches": r.mismatches,
+                     "reason": r.reason, "seconds": round(r.seconds, 4)} for r in results],
+    })
