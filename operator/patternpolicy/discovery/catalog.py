@@ -87,7 +87,9 @@ class KindCatalog:
 
     def mentions(self, text: str) -> list[KindMention]:
         """Kinds named in free text: 'Deployments', 'stateful sets', 'ingress', 'pvc'."""
-        lowered = " " + re.sub(r"[^a-z0-9.\s-]", " ", text.lower()) + " "
+        # Identifiers (NET_BIND_SERVICE, hostPort) are field names and values, not kind names.
+        prose = re.sub(r"\b\w*_\w*\b|\b[a-z]+[A-Z]\w*\b", " ", text)
+        lowered = " " + re.sub(r"[^a-z0-9.\s-]", " ", prose.lower()) + " "
         squashed_words = [_singular(w) for w in re.findall(r"[a-z0-9]+", lowered)]
         squashed = " " + " ".join(squashed_words) + " "
         found: list[KindMention] = []

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from patternpolicy.analysis.offline import object_rules, pod_security, workload_rules
+from patternpolicy.analysis.offline import (
+    network_rules,
+    object_rules,
+    pod_security,
+    rbac_rules,
+    workload_rules,
+)
 from patternpolicy.analysis.offline.context import Context, Finding
 from patternpolicy.analysis.offline.scope import unconfigured_scope
 from patternpolicy.discovery.catalog import KindCatalog
@@ -25,6 +31,8 @@ DETECTORS: tuple[Detector, ...] = (
     workload_rules.latest_tag,
     workload_rules.resources,
     *pod_security.DETECTORS,
+    *network_rules.DETECTORS,
+    *rbac_rules.DETECTORS,
 )
 
 SUPPORTED = ("required labels", "minimum replicas", "privileged containers", "latest/untagged images",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from patternpolicy.analysis.offline.text import PatternText
@@ -11,6 +12,15 @@ from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import KindRef, Rule
 
 _POD_WORDS = ("pod", "container", "workload", "image")
+_OPERATIVE = re.compile(
+    r"\b(must|should|shall|require\w*|ensure\w*|validat\w*|prevent\w*|disallow\w*|restrict\w*|forbid\w*|"
+    r"block\w*|prohibit\w*|enforce\w*|den(y|ies|ied)|not allowed|only|never|cannot|may not|check\w*)\b", re.I)
+
+
+def operative_sentences(text: str) -> list[str]:
+    """Sentences that state the rule (a requirement or prohibition), as opposed to background."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+    return [s for s in sentences if _OPERATIVE.search(s)]
 
 
 @dataclass(frozen=True)
@@ -28,10 +38,12 @@ class Context:
             if kind is not None and kind not in named:
                 named.append(kind)
         if not named:
-            # The description names the governed kinds; the rationale only explains.
-            for mention in catalog.mentions(pattern.spec.description):
-                if mention.kind not in named:
-                    named.append(mention.kind)
+            # Kinds named where the rule is stated count; kinds in background sentences
+            # ("... of your application or Deployment") do not. The rationale only explains.
+            for sentence in operative_sentences(pattern.spec.description):
+                for mention in catalog.mentions(sentence):
+                    if mention.kind not in named:
+                        named.append(mention.kind)
         text = PatternText(pattern.spec.text())
         return cls(pattern=pattern, text=text, catalog=catalog, named=tuple(named))
 

@@ -10,7 +10,6 @@ from patternpolicy.analysis.podspec import POD_METADATA, POD_VARIABLES, pod_samp
 from patternpolicy.models.rules import Rule, Validation
 
 PodSpec = dict[str, Any]
-_NOT_POD_KINDS = "names kinds that have no pod template ({kinds}); a pod rule cannot govern them"
 
 
 @dataclass(frozen=True)
@@ -37,10 +36,11 @@ def sc(**security: Any) -> dict[str, Any]:
     return c(securityContext=security)
 
 
-def pod_finding(ctx: Context, intent: str, *checks: PodCheck) -> Finding:
+def pod_finding(ctx: Context, intent: str, *checks: PodCheck) -> Finding | None:
+    """Rules over pod templates; None when the pattern names only kinds without pods (not this intent)."""
     targets = ctx.pod_targets()
     if targets is None:
-        return Finding(intent, decline=_NOT_POD_KINDS.format(kinds=", ".join(map(str, ctx.named))))
+        return None
     rules = []
     for check in checks:
         samples = []

@@ -67,11 +67,11 @@ def resources(ctx: Context) -> Finding | None:
     t = ctx.text
     wants_limits = bool(t.matches(r"\blimits?\b"))
     wants_requests = bool(t.matches(r"\brequests?\b")) and t.has("cpu", "memory", "resource")
-    if not (wants_limits or wants_requests) or not t.has("cpu", "memory", "resource"):
+    if not (wants_limits or wants_requests) or not (t.has("cpu", "memory") or t.matches(r"resource (request|limit)")):
         return None
     if not t.required() or t.has("must not", "should not", "disallow"):
         return Finding("resources", decline="mentions resource limits but not as a requirement to set them")
-    if t.matches(r"requests? or limits?|limits? or requests?|\beither\b|at least one container"):
+    if t.matches(r"\beither\b[^.]*\b(requests?|limits?)\b|at least one container"):
         return Finding("resources", decline="asks for requests or limits in an either/or way, not for both")
     kinds = (["limits"] if wants_limits else []) + (["requests"] if wants_requests else [])
     wanted = _wanted_resources(t.lower, kinds)
