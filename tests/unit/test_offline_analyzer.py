@@ -113,3 +113,36 @@ def test_every_rule_ships_both_verdicts() -> None:
                  "Deployments must run at least two replicas"):
         for rule in analyze(text).rules:
             assert {s.expect for s in rule.samples} == {"allow", "deny"}, text
+
+
+@pytest.mark.parametrize(("text", "rule_id"), [
+    ("Services must not use the `NodePort` type", "no-nodeport-services"),
+    ("Ingress hosts must not contain a wildcard", "no-wildcard-hosts"),
+    ("Bindings to the cluster-admin ClusterRole must be prevented", "no-cluster-admin-bindings"),
+    ("Images may only come from the registry `registry.acme.io`", "allowed-registries"),
+    ("Every container must define a readinessProbe", "require-probes"),
+    ("Host namespaces must not be shared (hostNetwork, hostPID, hostIPC)", "no-host-namespaces"),
+    ("The seccomp profile must not be set to Unconfined", "restrict-seccomp"),
+])
+def test_intent_families(text: str, rule_id: str) -> None:
+    result = analyze(text)
+    assert result.enforceable, result.reason
+    assert [r.id for r in result.rules] == [rule_id]
+
+
+def test_identifiers_are_not_taken_for_kind_names() -> None:
+    """NET_BIND_SERVICE names a capability, not the Service kind."""
+    (rule,) = analyze("Adding capabilities other than `NET_BIND_SERVICE` is disallowed").rules
+    assert rule.id == "restrict-added-capabilities"
+    assert "Service" not in {k.kind for k in rule.targets}
+
+
+def test_kinds_in_background_sentences_do_not_narrow_the_rule() -> None:
+    result = analyze("Labels describe your application or Deployment. This policy validates that the label "
+                     "`app.kubernetes.io/name` is specified.")
+    assert not result.enforceable
+    assert "which kinds" in result.reason
+
+
+def test_conditional_registry_rules_are_declined() -> None:
+    assert not analyze("If images come from a registry other than ghcr.io an imagePullSecret is required").enforceable

@@ -89,6 +89,8 @@ class KindCatalog:
         """Kinds named in free text: 'Deployments', 'stateful sets', 'ingress', 'pvc'."""
         # Identifiers (NET_BIND_SERVICE, hostPort) are field names and values, not kind names.
         prose = re.sub(r"\b\w*_\w*\b|\b[a-z]+[A-Z]\w*\b", " ", text)
+        # Compound nouns that contain a kind's name without meaning the kind.
+        prose = re.sub(r"(?i)\bhost (network |pid |ipc )?namespaces?\b|\bservice account tokens?\b", " ", prose)
         lowered = " " + re.sub(r"[^a-z0-9.\s-]", " ", prose.lower()) + " "
         squashed_words = [_singular(w) for w in re.findall(r"[a-z0-9]+", lowered)]
         squashed = " " + " ".join(squashed_words) + " "

@@ -70,6 +70,8 @@ class Rule(BaseModel):
     # Dotted paths (from `object`) the rule reads, per kind; the field checker
     # verifies each against the kind's schema before anything is emitted.
     fields_read: dict[str, list[str]] = Field(default_factory=dict)
+    # The rule reads the namespace, so its samples keep the namespaces they were written for.
+    namespace_sensitive: bool = False
 
 
 class Analysis(BaseModel):

@@ -55,6 +55,26 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
     return cases
 
 
+def contradictions(case: dict[str, Any]) -> list[str]:
+    """Scored resources that are identical but for their name, yet labelled with different verdicts.
+
+    No single set of deny policies can get both right; the table says so instead of hiding it.
+    """
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for resource in case["resources"]:
+        key = f"{resource.get('kind')}/{resource.get('metadata', {}).get('name')}"
+        expected = case["expected"].get(key)
+        if expected is None:
+            continue
+        body = {**resource, "metadata": {k: v for k, v in resource.get("metadata", {}).items() if k != "name"}}
+        canonical = json.dumps(body, sort_keys=True)
+        if canonical in seen and seen[canonical][1] != expected:
+            clashes.append(f"{seen[canonical][0]} ({seen[canonical][1]}) and {key} ({expected})")
+        seen.setdefault(canonical, (key, expected))
+    return clashes
+
+
 def case_pattern(case: dict[str, Any]) -> Pattern:
     """The pattern a user would write: the case's title and description only."""
     name = re.sub(r"[^a-z0-9]+", "-", case["id"].lower()).strip("-")[-50:].strip("-") or "case"
@@ -94,8 +114,10 @@ def run_case(case: dict[str, Any], analyzer: Analyzer, catalog: KindCatalog) -> 
     except Exception as exc:
         return CaseResult(case["id"], analyzer.name, "error", seconds, reason=f"engine: {exc}")
     outcome = "wrong" if mismatches else "correct"
-    return CaseResult(case["id"], analyzer.name, outcome, seconds, mismatches, compliant_seen=seen,
-                      compliant_denied=denied)
+    clashes = contradictions(case) if mismatches else []
+    reason = f"labels contradict each other: {'; '.join(clashes[:2])}" if clashes else ""
+    return CaseResult(case["id"], analyzer.name, outcome, seconds, mismatches, reason=reason,
+                      compliant_seen=seen, compliant_denied=denied)
 
 
 def summarise(results: list[CaseResult]) -> dict[str, Any]:
@@ -105,6 +127,8 @@ def summarise(results: list[CaseResult]) -> dict[str, Any]:
         count = {o: sum(r.outcome == o for r in mine) for o in ("correct", "wrong", "declined", "error")}
         emitted = count["correct"] + count["wrong"]
         seen = sum(r.compliant_seen for r in mine)
+        consistent = [r for r in mine if not r.reason.startswith("labels contradict")]
+        seen_consistent = sum(r.compliant_seen for r in consistent)
         times = sorted(r.seconds for r in mine)
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))] if times else 0.0
         summary[name] = {
@@ -113,6 +137,9 @@ def summarise(results: list[CaseResult]) -> dict[str, Any]:
             "precision": round(count["correct"] / emitted, 4) if emitted else 0.0,
             "recall": round(count["correct"] / len(mine), 4) if mine else 0.0,
             "false_deny_rate": round(sum(r.compliant_denied for r in mine) / seen, 4) if seen else 0.0,
+            # the same, leaving out cases whose own labels contradict each other
+            "false_deny_rate_consistent_cases": round(
+                sum(r.compliant_denied for r in consistent) / seen_consistent, 4) if seen_consistent else 0.0,
             "p95_seconds": round(p95, 4),
             "median_seconds": round(statistics.median(times), 4) if times else 0.0,
         }
@@ -122,10 +149,11 @@ def summarise(results: list[CaseResult]) -> dict[str, Any]:
 def render_table(cases: int, summary: dict[str, Any], results: list[CaseResult]) -> str:
     lines = [f"{cases} cases", "",
              f"{'analyser':<10} {'correct':>7} {'emitted':>7} {'declined':>8} {'wrong':>5} {'errors':>6} "
-             f"{'precision':>9} {'recall':>6} {'false-deny':>10} {'p95 s/case':>10}"]
+             f"{'precision':>9} {'recall':>6} {'false-deny':>10} {'(consistent)':>12} {'p95 s/case':>10}"]
     for name, s in summary.items():
         lines.append(f"{name:<10} {s['correct']:>7} {s['emitted']:>7} {s['declined']:>8} {s['wrong']:>5} "
                      f"{s['errors']:>6} {s['precision']:>9.1%} {s['recall']:>6.1%} {s['false_deny_rate']:>10.2%} "
+                     f"{s['false_deny_rate_consistent_cases']:>12.2%} "
                      f"{s['p95_seconds']:>10.4f}")
     problems = [r for r in results if r.outcome in ("wrong", "error")]
     if problems:

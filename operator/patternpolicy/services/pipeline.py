@@ -73,7 +73,8 @@ def run_pipeline(pattern: Pattern, analyzer: Analyzer, catalog: KindCatalog,
         name = policy["metadata"]["name"]
         namespace = sample_namespace(pattern.spec.policy_generation.namespaces)
         result.tests += [
-            {"policy": name, "rule": rule.id, "expect": s.expect, "resource": _placed(s.resource, namespace)}
+            {"policy": name, "rule": rule.id, "expect": s.expect,
+             "resource": s.resource if rule.namespace_sensitive else _placed(s.resource, namespace)}
             for s in rule.samples
         ]
     return result

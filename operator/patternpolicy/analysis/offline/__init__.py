@@ -12,6 +12,7 @@ from collections.abc import Callable
 from patternpolicy.analysis.offline import (
     network_rules,
     object_rules,
+    pod_extra,
     pod_security,
     rbac_rules,
     workload_rules,
@@ -33,10 +34,12 @@ DETECTORS: tuple[Detector, ...] = (
     *pod_security.DETECTORS,
     *network_rules.DETECTORS,
     *rbac_rules.DETECTORS,
+    *pod_extra.DETECTORS,
 )
 
-SUPPORTED = ("required labels", "minimum replicas", "privileged containers", "latest/untagged images",
-             "CPU/memory requests and limits")
+SUPPORTED = ("labels", "replicas", "resources requests/limits", "probes", "image tags and registries",
+             "Pod Security Standards controls", "host namespaces/ports/paths", "Service types and external IPs",
+             "Ingress hosts/TLS/default backends", "RBAC bindings and risky resources", "tolerations and affinity")
 
 
 class OfflineAnalyzer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from patternpolicy.analysis.offline.context import Context, Finding
 from patternpolicy.analysis.offline.object_builder import object_finding
@@ -52,7 +53,7 @@ def external_ips(ctx: Context) -> Finding | None:
         fields=["spec.externalIPs"])
 
 
-def _ingress(host: str | None = "app.example.com", **extra: object) -> dict[str, object]:
+def _ingress(host: str | None = "app.example.com", **extra: Any) -> dict[str, Any]:
     rule: dict[str, object] = {"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
         "service": {"name": "web", "port": {"number": 80}}}}]}}
     if host is not None:
@@ -111,9 +112,9 @@ def ingress_tls(ctx: Context) -> Finding | None:
         good_meta = {"annotations": {key: value}}
     elif t.has("annotation"):
         return Finding("ingress-tls", decline="mentions an annotation but not its key and value in backticks")
-    tls = {"tls": [{"hosts": ["app.example.com"], "secretName": "app-tls"}]}
-    good = {**_ingress(**tls), "metadata": good_meta}
-    bad = [_ingress()] + ([{**_ingress(**tls)}] if good_meta else [])
+    tls = [{"hosts": ["app.example.com"], "secretName": "app-tls"}]
+    good = {**_ingress(tls=tls), "metadata": good_meta}
+    bad = [_ingress()] + ([_ingress(tls=tls)] if good_meta else [])
     return object_finding(
         ctx, "ingress-tls", ["Ingress"], "require-tls", "Ingresses must serve HTTPS only",
         " && ".join(checks), "Ingresses must configure TLS" + (" and the required annotation." if good_meta else "."),

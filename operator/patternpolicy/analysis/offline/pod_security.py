@@ -140,8 +140,8 @@ def seccomp(ctx: Context) -> Finding | None:
     if not t.has("seccomp"):
         return None
     not_unconfined = _on_pod_and_containers("seccompProfile.type", "@ != 'Unconfined'")
-    strict = bool(t.matches(r"\bstrict\b")) or t.has("not allow an unset", "must be set", "must not be unset") or (
-        t.has("set to") and not t.has("unset"))
+    strict = bool(t.matches(r"\bstrict\b")) or t.has("not allow an unset", "must be set", "must not be unset",
+                                                      "is required", "must define")
     if not strict:
         return pod_finding(ctx, "seccomp", PodCheck(
             "restrict-seccomp", "The seccomp profile must not be Unconfined", not_unconfined,

@@ -26,7 +26,8 @@ def binding_to_role(ctx: Context) -> Finding | None:
         ctx, "binding-role", _BINDINGS, "no-cluster-admin-bindings", "Bindings must not grant cluster-admin",
         "object.roleRef.name != 'cluster-admin'",
         "Binding to the cluster-admin ClusterRole is not allowed.",
-        good=[_binding("view", "dev-team")], bad=[_binding("cluster-admin", "dev-team")], fields=["roleRef.name"])
+        good=[_binding("view", "dev-team")], bad=[_binding("cluster-admin", "dev-team")], fields=["roleRef.name"],
+        related=("ClusterRole", "Role"))
 
 
 def binding_to_groups(ctx: Context) -> Finding | None:
@@ -40,7 +41,8 @@ def binding_to_groups(ctx: Context) -> Finding | None:
         f"Bindings must not name the groups {', '.join(groups)}",
         f"!has(object.subjects) || object.subjects.all(s, !(s.name in {names}))",
         f"Binding to {', '.join(groups)} is not allowed.",
-        good=[_binding("view", "dev-team")], bad=[_binding("view", g) for g in groups], fields=["subjects.name"])
+        good=[_binding("view", "dev-team")], bad=[_binding("view", g) for g in groups], fields=["subjects.name"],
+        related=("ClusterRole", "Role"))
 
 
 def role_resources(ctx: Context) -> Finding | None:

@@ -10,7 +10,8 @@ _NEGATIONS = (
     "disallow", "forbid", "prohibit", "deny", "denied", "block", "prevent", "reject", "not allowed",
     "not be allowed", "no ", "avoid", "ban", "restrict", "disable",
 )
-_REQUIREMENTS = ("must", "require", "should", "need", "has to", "have to", "enforce", "ensure", "mandatory")
+_REQUIREMENTS = ("must", "require", "should", "need", "has to", "have to", "enforce", "ensure", "mandatory",
+                 "validates that")
 
 
 @dataclass(frozen=True)

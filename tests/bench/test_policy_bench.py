@@ -1,0 +1,45 @@
+"""Generation quality on the labelled dev cases, scored by the real Kyverno CLI.
+
+Prints the benchmark table; asserts the quality targets (no timing here: the
+time per case is printed, not asserted).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = ROOT.parent / "shared" / "policy-bench" / "cases-dev.json"
+
+
+@pytest.fixture(scope="module")
+def bench(kyverno_cli: Path) -> dict[str, object]:
+    if not CASES.exists():
+        raise FileNotFoundError(f"{CASES} is missing: the bench tier needs shared/policy-bench beside the repo")
+    table = subprocess.run([sys.executable, "-m", "patternpolicy.cli", "bench", "--cases", str(CASES)],
+                           capture_output=True, text=True, check=True)
+    print(table.stdout)
+    out = subprocess.run([sys.executable, "-m", "patternpolicy.cli", "bench", "--cases", str(CASES), "--json"],
+                         capture_output=True, text=True, check=True)
+    result: dict[str, object] = json.loads(out.stdout)
+    return result
+
+
+def test_offline_analyser_meets_quality_targets(bench: dict[str, object]) -> None:
+    offline = bench["analysers"]["offline"]  # type: ignore[index]
+    assert offline["precision"] >= 0.95, offline
+    assert offline["recall"] >= 0.60, offline
+    assert offline["errors"] == 0, offline
+
+
+def test_every_case_is_reported(bench: dict[str, object]) -> None:
+    results = bench["results"]
+    assert isinstance(results, list) and len(results) == bench["cases"]
+    assert {r["outcome"] for r in results} <= {"correct", "wrong", "declined", "error"}
+    declined = [r for r in results if r["outcome"] == "declined"]
+    assert all(r["reason"] for r in declined), "every decline carries a reason"
