@@ -11,8 +11,8 @@ from patternpolicy import __version__
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from patternpolicy.analysis.offline import OfflineAnalyzer
     from patternpolicy.discovery.catalog import KindCatalog
+    from patternpolicy.services.analyzers import AnalyzerNotConfigured, choose_analyzer
     from patternpolicy.services.files import load_crd_kinds
     from patternpolicy.services.generate import generate, render_report
 
@@ -23,8 +23,9 @@ def _generate(args: argparse.Namespace) -> int:
     crd_kinds, crd_problems = load_crd_kinds(args.crds or [])
     catalog = KindCatalog.builtin().with_kinds(crd_kinds)
     try:
-        report = generate(args.paths, args.output, OfflineAnalyzer(), catalog, verify=not args.no_verify)
-    except FileExistsError as exc:
+        analyzer = choose_analyzer(args.analyzer)
+        report = generate(args.paths, args.output, analyzer, catalog, verify=not args.no_verify)
+    except (FileExistsError, AnalyzerNotConfigured) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     report.problems[:0] = crd_problems
@@ -52,9 +53,10 @@ def _approve(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from patternpolicy.adapters.anthropic_api import ModelConfig
     from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, find_kyverno
-    from patternpolicy.analysis.offline import OfflineAnalyzer
     from patternpolicy.discovery.catalog import KindCatalog
+    from patternpolicy.services.analyzers import AnalyzerNotConfigured, Choice, choose_analyzer
     from patternpolicy.services.bench import BadCases, as_json, load_cases, render_table, run_case, summarise
 
     try:
@@ -67,7 +69,15 @@ def _bench(args: argparse.Namespace) -> int:
               "set PATTERNPOLICY_KYVERNO or run `make binaries`", file=sys.stderr)
         return 2
     catalog = KindCatalog.builtin()
-    results = [run_case(case, OfflineAnalyzer(), catalog) for case in cases]
+    wanted: list[Choice] = ["offline", "claude"] if args.analyzer == "all" else [args.analyzer]
+    if args.analyzer == "all" and ModelConfig.from_env() is None:
+        wanted = ["offline"]
+    try:
+        analyzers = [choose_analyzer(name) for name in wanted]
+    except AnalyzerNotConfigured as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    results = [run_case(case, analyzer, catalog) for analyzer in analyzers for case in cases]
     summary = summarise(results)
     print(as_json(len(cases), summary, results) if args.json else render_table(len(cases), summary, results))
     return 0
@@ -90,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--engine", default="auto", choices=["auto", "ValidatingPolicy"])
     gen.add_argument("--kubernetes-version", default="1.36")
     gen.add_argument("--no-verify", action="store_true", help="skip the Kyverno CLI behaviour check")
+    gen.add_argument("--analyzer", default="auto", choices=["auto", "offline", "claude"],
+                     help="auto: Claude when ANTHROPIC_API_KEY is set, else offline")
     gen.set_defaults(func=_generate)
 
     run = sub.add_parser("run", help="run the operator")
@@ -105,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="score generation on labelled cases with the real engine")
     bench.add_argument("--cases", type=Path, required=True, help="a policy-bench cases file (format 1)")
     bench.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    bench.add_argument("--analyzer", default="all", choices=["all", "offline", "claude"],
+                       help="all: offline, plus Claude when a key is configured")
     bench.set_defaults(func=_bench)
 
     for verb in ("export", "diff", "doctor"):

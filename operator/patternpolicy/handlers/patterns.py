@@ -7,12 +7,17 @@ from typing import Any
 import kopf
 
 from patternpolicy import constants as c
+from patternpolicy.adapters.anthropic_api import ModelUnavailable
 from patternpolicy.adapters.kube import KubeError, create_proposal, get_proposal
 from patternpolicy.compile.naming import proposal_name
 from patternpolicy.handlers import runtime
 from patternpolicy.models.pattern import InvalidPattern, Pattern, PatternRef, parse_pattern_spec
 from patternpolicy.reconcile.proposals import build_proposal
-from patternpolicy.reconcile.status import pattern_status_after_analysis, pattern_status_invalid
+from patternpolicy.reconcile.status import (
+    pattern_status_after_analysis,
+    pattern_status_invalid,
+    pattern_status_waiting,
+)
 from patternpolicy.services.pipeline import PipelineError, run_pipeline
 
 
@@ -48,6 +53,9 @@ def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status:
     except PipelineError as exc:
         patch.status.update(pattern_status_invalid(current, ref.generation, str(exc)))
         raise kopf.PermanentError(str(exc)) from exc
+    except ModelUnavailable as exc:
+        patch.status.update(pattern_status_waiting(current, ref.generation, str(exc)))
+        raise kopf.TemporaryError(f"model unavailable: {exc}", delay=60) from exc
     proposal: str | None = None
     if generated.enforceable:
         body_ = build_proposal(generated)

@@ -1,19 +1,31 @@
-"""Process-wide collaborators chosen from the environment (analyser, catalog)."""
+"""Process-wide collaborators, chosen from the environment when the operator starts."""
 
 from __future__ import annotations
 
-import functools
+from dataclasses import dataclass
 
 from patternpolicy.adapters.kube_discovery import CachedCatalog
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.analysis.offline import OfflineAnalyzer
 
 
-@functools.lru_cache(maxsize=1)
+@dataclass
+class Runtime:
+    analyzer: Analyzer
+    catalog: CachedCatalog
+
+
+_current = Runtime(analyzer=OfflineAnalyzer(), catalog=CachedCatalog())
+
+
+def configure(analyzer: Analyzer) -> None:
+    global _current
+    _current = Runtime(analyzer=analyzer, catalog=CachedCatalog())
+
+
 def analyzer() -> Analyzer:
-    return OfflineAnalyzer()
+    return _current.analyzer
 
 
-@functools.lru_cache(maxsize=1)
 def catalog() -> CachedCatalog:
-    return CachedCatalog()
+    return _current.catalog

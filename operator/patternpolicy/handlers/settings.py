@@ -8,6 +8,8 @@ from typing import Any
 import kopf
 
 from patternpolicy import constants as c
+from patternpolicy.handlers import runtime
+from patternpolicy.services.analyzers import choose_analyzer
 
 
 @kopf.on.startup()
@@ -19,7 +21,9 @@ def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) ->
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
-    logger.info("patternpolicy operator starting")
+    chosen = choose_analyzer("auto")
+    runtime.configure(chosen)
+    logger.info("patternpolicy operator starting with the %s analyser", chosen.name)
 
 
 @kopf.on.login()

@@ -81,6 +81,8 @@ class Analysis(BaseModel):
     enforceable: bool
     rules: list[Rule] = Field(default_factory=list)
     reason: str = ""
+    input_tokens: int = 0  # prompt size, for analysers that call a model
+    attempts: int = 0
 
     @classmethod
     def declined(cls, analyzer: str, reason: str) -> Analysis:

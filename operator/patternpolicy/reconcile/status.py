@@ -55,3 +55,10 @@ def pattern_status_invalid(current: dict[str, Any], generation: int, message: st
                                "no proposal: the spec is invalid", generation)
     return {"observedGeneration": generation, "summary": "InvalidSpec", "conditions": conditions,
             "analysis": {"enforceable": "False", "ruleCount": 0, "reason": message, "generation": generation}}
+
+
+def pattern_status_waiting(current: dict[str, Any], generation: int, message: str) -> dict[str, Any]:
+    """The analyser could not be reached; the operator retries, nothing is lost."""
+    conditions = set_condition(list(current.get("conditions") or []), "Analyzed", "Unknown", "ModelUnavailable",
+                               f"{message}; retrying in 60s", generation)
+    return {"summary": "WaitingForModel", "conditions": conditions}

@@ -1,0 +1,1 @@
+"""The Claude analyser: structured tool output, validated, with bounded feedback rounds."""

@@ -1,0 +1,141 @@
+"""ClaudeAnalyzer: ask, check, feed problems back, at most `max_attempts` times."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from patternpolicy.adapters.anthropic_api import Reply
+from patternpolicy.analysis.claude.prompt import SYSTEM, candidate_kinds, estimate_tokens, user_message
+from patternpolicy.analysis.claude.schema import Proposal, ProposedRule, tool_definition
+from patternpolicy.analysis.podspec import POD_VARIABLES
+from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.models.pattern import Pattern
+from patternpolicy.models.rules import Analysis, KindRef, Rule, Sample, Validation, Variable, Verdict
+
+log = logging.getLogger(__name__)
+TOKEN_BUDGET = 8000
+Verifier = Callable[[Pattern, list[Rule]], list[str]]  # problems found by the real engine, if any
+
+
+class ModelClient(Protocol):
+    def ask(self, system: str, messages: list[dict[str, Any]], tool: dict[str, Any]) -> Reply: ...
+
+
+def _cel_problems(expression: str) -> list[str]:
+    try:
+        import celpy
+    except ImportError:
+        return []
+    try:
+        celpy.Environment().compile(expression)
+    except Exception as exc:
+        return [f"CEL does not parse: {expression!r}: {str(exc).splitlines()[0]}"]
+    return []
+
+
+def _samples(proposed: ProposedRule, targets: list[KindRef]) -> tuple[list[Sample], list[str]]:
+    by_kind = {k.kind: k for k in targets}
+    samples, problems = [], []
+    pairs: tuple[tuple[Verdict, list[dict[str, Any]]], ...] = (("allow", proposed.compliant),
+                                                                ("deny", proposed.violating))
+    for verdict, objects in pairs:
+        for obj in objects:
+            kind = by_kind.get(str(obj.get("kind")))
+            name = (obj.get("metadata") or {}).get("name")
+            if kind is None or not name:
+                problems.append(f"sample {obj.get('kind')}/{name} must be one of the rule's kinds and have a name")
+                continue
+            resource = json.loads(json.dumps(obj))
+            resource.setdefault("apiVersion", kind.api_version)
+            if kind.namespaced:
+                resource["metadata"].setdefault("namespace", "default")
+            samples.append(Sample(resource=resource, expect=verdict))
+    return samples, problems
+
+
+def to_rules(proposal: Proposal, catalog: KindCatalog) -> tuple[list[Rule], list[str]]:
+    rules, problems = [], []
+    for index, proposed in enumerate(proposal.rules, start=1):
+        rule_id = f"rule-{index}"  # names are chosen by code, never by the model
+        targets = []
+        for name in proposed.kinds:
+            kind = catalog.by_kind(name)
+            if kind is None:
+                problems.append(f"{rule_id}: kind {name!r} is not served by this cluster")
+            elif kind not in targets:
+                targets.append(kind)
+        reserved = {v.name for v in POD_VARIABLES}
+        variables = [Variable(name=v.name, expression=v.expression) for v in proposed.variables
+                     if v.name not in reserved]
+        expressions = [v.expression for v in variables] + [v.expression for v in proposed.validations]
+        if any(f"variables.{v.name}" in e for e in expressions for v in POD_VARIABLES):
+            variables = [*POD_VARIABLES, *variables]
+        for expression in expressions:
+            problems += [f"{rule_id}: {p}" for p in _cel_problems(expression)]
+        samples, sample_problems = _samples(proposed, targets)
+        problems += [f"{rule_id}: {p}" for p in sample_problems]
+        if not targets:
+            continue
+        rules.append(Rule(
+            id=rule_id, description=proposed.summary, targets=targets, variables=variables,
+            validations=[Validation(expression=v.expression, message=v.message) for v in proposed.validations],
+            samples=samples))
+    return rules, problems
+
+
+class ClaudeAnalyzer:
+    name = "claude"
+
+    def __init__(self, client: ModelClient, max_attempts: int = 3, verifier: Verifier | None = None) -> None:
+        self.client = client
+        self.max_attempts = max_attempts
+        self.verifier = verifier
+
+    def analyze(self, pattern: Pattern, catalog: KindCatalog) -> Analysis:
+        tool = tool_definition()
+        user = user_message(pattern, candidate_kinds(pattern, catalog))
+        estimate = estimate_tokens(SYSTEM, user, json.dumps(tool))
+        log.info("pattern %s: prompt of about %d input tokens (budget %d)", pattern.ref.name, estimate, TOKEN_BUDGET)
+        messages: list[dict[str, Any]] = [{"role": "user", "content": user}]
+        problems: list[str] = []
+        input_tokens = 0
+        for attempt in range(1, self.max_attempts + 1):
+            reply = self.client.ask(SYSTEM, messages, tool)
+            input_tokens = max(input_tokens, reply.input_tokens or estimate)
+            problems, analysis = self._check(reply, pattern, catalog)
+            if analysis is not None:
+                return analysis.model_copy(update={"input_tokens": input_tokens, "attempts": attempt})
+            messages.append({"role": "assistant", "content": reply.content or [{"type": "text", "text": "?"}]})
+            feedback = "Your answer could not be used. Fix these problems and answer with the tool again:\n- " + \
+                "\n- ".join(problems)
+            if reply.tool_use_id:
+                messages.append({"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": reply.tool_use_id, "is_error": True, "content": feedback}]})
+            else:
+                messages.append({"role": "user", "content": feedback})
+        return Analysis(analyzer=self.name, enforceable=False, input_tokens=input_tokens, attempts=self.max_attempts,
+                        reason=f"model output failed validation after {self.max_attempts} attempts: "
+                               + "; ".join(problems)[:1500])
+
+    def _check(self, reply: Reply, pattern: Pattern, catalog: KindCatalog) -> tuple[list[str], Analysis | None]:
+        if reply.tool_input is None:
+            return [f"answer with the {tool_definition()['name']} tool, not with text"], None
+        try:
+            proposal = Proposal.model_validate(reply.tool_input)
+        except ValidationError as exc:
+            return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()][:10], None
+        if not proposal.enforceable:
+            return [], Analysis.declined(self.name, f"not enforceable: {proposal.reason or 'no reason given'}")
+        if not proposal.rules:
+            return ["enforceable=true needs at least one rule"], None
+        rules, problems = to_rules(proposal, catalog)
+        if not problems and self.verifier is not None:
+            problems = self.verifier(pattern, rules)
+        if problems:
+            return problems, None
+        return [], Analysis(analyzer=self.name, enforceable=True, rules=rules)

@@ -1,0 +1,25 @@
+"""Engine verification of candidate rules, used as feedback for the model."""
+
+from __future__ import annotations
+
+from patternpolicy.adapters.kyverno_cli import find_kyverno
+from patternpolicy.compile.validatingpolicy import compile_validating_policy
+from patternpolicy.models.pattern import Pattern
+from patternpolicy.models.rules import Rule
+from patternpolicy.services.validation import behaviour_check
+
+
+def engine_verifier(pattern: Pattern, rules: list[Rule]) -> list[str]:
+    """Problems the real Kyverno CLI finds with each rule's own samples; none when no CLI is installed
+    (the proposal's validation then records the behaviour check as skipped)."""
+    if find_kyverno() is None:
+        return []
+    problems = []
+    for rule in rules:
+        policy = compile_validating_policy(pattern, rule)
+        tests = [{"policy": policy["metadata"]["name"], "expect": s.expect, "resource": s.resource}
+                 for s in rule.samples]
+        result = behaviour_check(rule.id, [policy], tests)
+        if result["result"] == "Failed":
+            problems.append(f"{rule.id}: the engine disagrees with your samples: {result['detail']}")
+    return problems
