@@ -73,7 +73,7 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
         proc.terminate()
     for proc in reversed(procs):
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             proc.kill()
 

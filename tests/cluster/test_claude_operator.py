@@ -1,0 +1,68 @@
+"""The operator with the Claude analyser (model served at the wire by a local Messages API server)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kopf.testing import KopfRunner
+from kubernetes import client
+
+from tests.support.fake_anthropic import error, fake_anthropic, tool_use
+from tests.support.kube import eventually, get_or_none
+from tests.unit.test_claude_analyzer import GOOD_ANSWER
+
+pytestmark = pytest.mark.cluster
+G, V = "patternpolicy.io", "v1alpha1"
+ARGS = ["run", "-A", "--standalone", "-m", "patternpolicy.handlers"]
+
+
+def conditions(api: client.CustomObjectsApi, name: str) -> dict[str, dict[str, Any]]:
+    status = api.get_cluster_custom_object(G, V, "patterns", name).get("status") or {}
+    return {c["type"]: c for c in status.get("conditions") or []}
+
+
+def test_model_called_once_per_generation_even_across_restarts(
+        api: client.CustomObjectsApi, cluster: Any, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    with fake_anthropic(tool_use(GOOD_ANSWER)) as server:
+        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_API_KEY", "test-key")
+        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_BASE_URL", server.url)
+        with KopfRunner(ARGS) as first:
+            api.create_cluster_custom_object(G, V, "patterns", {
+                "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "host-network"},
+                "spec": {"description": "Deployments must not use the host network"}})
+            proposal = eventually(lambda: (p := get_or_none(api, G, V, "policyproposals", "host-network-g1"))
+                                  and p.get("status", {}).get("phase") and p, what="proposal from the model")
+        assert first.exception is None, first.output
+        assert proposal["status"]["phase"] == "Pending", proposal["status"]
+        assert [p["metadata"]["name"] for p in proposal["spec"]["policies"]] == ["host-network-rule-1"]
+        analysis = api.get_cluster_custom_object(G, V, "patterns", "host-network")["status"]["analysis"]
+        assert analysis["analyzer"] == "claude"
+        assert len(server.requests) == 1
+
+        caplog.clear()
+        with KopfRunner(ARGS) as second:
+            eventually(lambda: any("Resuming is processed" in r.getMessage() and "host-network" in str(r.__dict__)
+                                   for r in caplog.records) or None, what="resume after restart")
+        assert second.exception is None, second.output
+        assert len(server.requests) == 1, "a restart must not call the model again for the same generation"
+        api.delete_cluster_custom_object(G, V, "patterns", "host-network")
+
+
+def test_unreachable_model_is_reported_and_retried(
+        api: client.CustomObjectsApi, cluster: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    with fake_anthropic(*[error(503, "overloaded_error", "overloaded")] * 10) as server:
+        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_API_KEY", "test-key")
+        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.setenv("PATTERNPOLICY_MODEL_RETRIES", "0")
+        with KopfRunner(ARGS) as runner:
+            api.create_cluster_custom_object(G, V, "patterns", {
+                "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "model-down"},
+                "spec": {"description": "Deployments must not use the host network"}})
+            analyzed = eventually(lambda: conditions(api, "model-down").get("Analyzed"), what="Analyzed condition")
+        assert runner.exception is None, runner.output
+    assert (analyzed["status"], analyzed["reason"]) == ("Unknown", "ModelUnavailable")
+    assert "HTTP 503" in analyzed["message"] and "retrying" in analyzed["message"]
+    assert get_or_none(api, G, V, "policyproposals", "model-down-g1") is None
+    api.delete_cluster_custom_object(G, V, "patterns", "model-down")
