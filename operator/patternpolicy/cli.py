@@ -83,6 +83,33 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _diff(args: argparse.Namespace) -> int:
+    from patternpolicy.adapters.kube import KubeError, api_client, get_proposal, list_proposals
+    from patternpolicy.reconcile.diff import policy_diff, summarize
+    from patternpolicy.services.apply import applied_policies_of
+
+    try:
+        api_client(args.kubeconfig)
+        proposal = get_proposal(args.name)
+        if proposal is None:  # a Pattern name: its newest proposal
+            candidates = list_proposals(args.name)
+            proposal = candidates[-1] if candidates else None
+        if proposal is None:
+            print(f"error: no PolicyProposal or Pattern named {args.name!r}", file=sys.stderr)
+            return 1
+        name = proposal["metadata"]["name"]
+        pattern = proposal["spec"]["patternRef"]["name"]
+        applied, applied_by = applied_policies_of(pattern, exclude=name)
+    except KubeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    diff = policy_diff(applied, proposal["spec"].get("policies") or [],
+                       applied_label=",".join(applied_by) or "applied", proposed_label=name)
+    print(f"# {name} ({pattern}): {summarize(diff)}")
+    print(diff, end="")
+    return 0
+
+
 def _not_yet(verb: str) -> int:
     print(f"error: `patternpolicy {verb}` is not available in this version yet", file=sys.stderr)
     return 2
@@ -121,7 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="all: offline, plus Claude when a key is configured")
     bench.set_defaults(func=_bench)
 
-    for verb in ("export", "diff", "doctor"):
+    diff = sub.add_parser("diff", help="what a proposal would change against the applied policies")
+    diff.add_argument("name", help="a PolicyProposal (or a Pattern: its newest proposal)")
+    diff.add_argument("--kubeconfig", default=None)
+    diff.set_defaults(func=_diff)
+
+    for verb in ("export", "doctor"):
         extra = sub.add_parser(verb, help=f"{verb} (planned)")
         extra.add_argument("rest", nargs=argparse.REMAINDER)
         extra.set_defaults(func=lambda _a, v=verb: _not_yet(v))

@@ -144,3 +144,37 @@ def approve_proposal(name: str, kubeconfig: str | None = None) -> str:
     except ApiException as exc:
         raise KubeError(f"approve {name}: {explain(exc)}") from exc
     return f"policyproposal.{c.GROUP}/{name} approved"
+
+
+def list_proposals(pattern: str) -> list[dict[str, Any]]:
+    """Proposals created for a pattern (all generations), oldest first."""
+    try:
+        found = custom().list_cluster_custom_object(
+            c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, label_selector=f"{c.PATTERN_LABEL}={pattern[:63]}",
+            _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        raise KubeError(f"list proposals of {pattern}: {explain(exc)}") from exc
+    items: list[dict[str, Any]] = list(found.get("items") or [])
+    return sorted(items, key=lambda p: int((p.get("spec") or {}).get("patternRef", {}).get("generation", 0)))
+
+
+def delete_cluster_object(api_version: str, kind: str, name: str) -> bool:
+    """Deletes one object we applied; False when it was already gone."""
+    group, version, plural = plural_of({"apiVersion": api_version, "kind": kind})
+    try:
+        custom().delete_cluster_custom_object(group, version, plural, name, _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise KubeError(f"delete {kind} {name}: {explain(exc)}") from exc
+    return True
+
+
+def merge_patch_cluster_object(api_version: str, kind: str, name: str, patch: dict[str, Any]) -> None:
+    group, version, plural = plural_of({"apiVersion": api_version, "kind": kind})
+    try:
+        custom().patch_cluster_custom_object(group, version, plural, name, patch,
+                                             _content_type="application/merge-patch+json", _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise KubeError(f"patch {kind} {name}: {explain(exc)}") from exc

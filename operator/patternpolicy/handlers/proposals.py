@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 from typing import Any
 
 import kopf
@@ -11,8 +10,10 @@ import kopf
 from patternpolicy import constants as c
 from patternpolicy.adapters.kube import KubeError, apply_cluster_object, patch_status
 from patternpolicy.models.conditions import set_condition
+from patternpolicy.reconcile.diff import MAX_STATUS_DIFF, policy_diff, summarize
 from patternpolicy.reconcile.proposals import decide
 from patternpolicy.services import validation
+from patternpolicy.services.apply import applied_policies_of, apply_proposal
 
 
 def _dry_run(policy: dict[str, Any]) -> None:
@@ -22,6 +23,10 @@ def _dry_run(policy: dict[str, Any]) -> None:
 def _validate(name: str, spec: dict[str, Any], status: dict[str, Any], digest: str, generation: int,
               voided: bool) -> dict[str, Any]:
     results, valid = validation.validate(name, spec, _dry_run)
+    pattern = (spec.get("patternRef") or {}).get("name", "")
+    applied, applied_by = applied_policies_of(pattern, exclude=name) if pattern else ([], [])
+    diff = policy_diff(applied, spec.get("policies") or [], applied_label=",".join(applied_by) or "applied",
+                       proposed_label=name)
     conditions = list(status.get("conditions") or [])
     failed = [k for k, r in results.items() if r["result"] == "Failed"]
     if valid:
@@ -36,25 +41,8 @@ def _validate(name: str, spec: dict[str, Any], status: dict[str, Any], digest: s
                                    "review, and approve again", generation)
     return {"phase": "Pending" if valid else "Invalid", "digest": digest, "validation": results,
             "policyCount": len(spec.get("policies") or []), "approvalVoided": voided,
-            "observedGeneration": generation, "conditions": conditions}
-
-
-def _apply(body: kopf.Body, spec: dict[str, Any], status: dict[str, Any], generation: int) -> dict[str, Any]:
-    name = body["metadata"]["name"]
-    applied = []
-    for policy in spec.get("policies") or []:
-        owned = copy.deepcopy(policy)
-        kopf.adopt(owned, owner=body)
-        owned["metadata"].setdefault("labels", {})[c.PROPOSAL_LABEL] = name
-        apply_cluster_object(owned)
-        applied.append({"apiVersion": owned["apiVersion"], "kind": owned["kind"],
-                        "name": owned["metadata"]["name"]})
-    conditions = set_condition(list(status.get("conditions") or []), "Approved", "True", "ApprovedByUser",
-                               "approved for the validated digest", generation)
-    conditions = set_condition(conditions, "Applied", "True", "PolicyApplied",
-                               f"{len(applied)} policy object(s) applied", generation)
-    return {"phase": "Applied", "appliedPolicies": applied, "conditions": conditions,
-            "observedGeneration": generation}
+            "observedGeneration": generation, "conditions": conditions,
+            "diff": diff[:MAX_STATUS_DIFF], "diffSummary": summarize(diff), "replaces": applied_by}
 
 
 def _record_on_pattern(spec: dict[str, Any], proposal: str, applied: list[dict[str, Any]]) -> None:
@@ -89,11 +77,17 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
         patch.status["approvalVoided"] = False
     elif decision.action == "apply":
         try:
-            result = _apply(body, spec_, status_, generation)
+            applied = apply_proposal(dict(body), adopt=lambda obj: kopf.adopt(obj, owner=body))
         except KubeError as exc:
             patch.status["conditions"] = set_condition(
                 list(status_.get("conditions") or []), "Applied", "False", "ApplyFailed", str(exc), generation)
             raise kopf.TemporaryError(f"apply failed: {exc}", delay=30) from exc
-        patch.status.update(result)
-        kopf.info(body, reason="PolicyApplied", message=f"applied {len(result['appliedPolicies'])} policy object(s)")
-        _record_on_pattern(spec_, name, result["appliedPolicies"])
+        conditions = set_condition(list(status_.get("conditions") or []), "Approved", "True", "ApprovedByUser",
+                                   "approved for the validated digest", generation)
+        conditions = set_condition(conditions, "Applied", "True", "PolicyApplied",
+                                   f"{len(applied.policies)} policy object(s) applied", generation)
+        patch.status.update({"phase": "Applied", "appliedPolicies": applied.policies, "conditions": conditions,
+                             "observedGeneration": generation})
+        replaced = f"; superseded {', '.join(applied.superseded)}" if applied.superseded else ""
+        kopf.info(body, reason="PolicyApplied", message=f"applied {len(applied.policies)} policy object(s){replaced}")
+        _record_on_pattern(spec_, name, applied.policies)

@@ -1,0 +1,85 @@
+"""Editing a pattern proposes a new version with a diff; the applied policy changes only on approval."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kopf.testing import KopfRunner
+from kubernetes import client
+from tests.support.kube import eventually, get_or_none
+
+pytestmark = pytest.mark.cluster
+G, V = "patternpolicy.io", "v1alpha1"
+VP = ("policies.kyverno.io", "v1", "validatingpolicies")
+
+
+@pytest.fixture(scope="module")
+def operator(cluster: Any) -> Iterator[KopfRunner]:
+    with KopfRunner(["run", "-A", "--standalone", "-m", "patternpolicy.handlers"]) as runner:
+        yield runner
+    assert runner.exception is None, runner.output
+
+
+def phase(api: client.CustomObjectsApi, name: str) -> str | None:
+    found = get_or_none(api, G, V, "policyproposals", name)
+    return (found or {}).get("status", {}).get("phase")
+
+
+def test_new_generation_is_proposed_with_a_diff_and_replaces_on_approval(
+        api: client.CustomObjectsApi, operator: KopfRunner, cluster: Any) -> None:
+    api.create_cluster_custom_object(G, V, "patterns", {
+        "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "limits"},
+        "spec": {"description": "Deployments must define CPU and memory limits"}})
+    eventually(lambda: phase(api, "limits-g1") == "Pending", what="g1 Pending")
+    api.patch_cluster_custom_object(G, V, "policyproposals", "limits-g1", {"spec": {"approved": True}})
+    eventually(lambda: phase(api, "limits-g1") == "Applied", what="g1 Applied")
+    before = api.get_cluster_custom_object(*VP, "limits-require-limits")
+    assert "'cpu' in c.resources.limits" in before["spec"]["validations"][0]["expression"]
+
+    api.patch_cluster_custom_object(G, V, "patterns", "limits",
+                                    {"spec": {"description": "Deployments must define memory limits"}})
+    eventually(lambda: phase(api, "limits-g2") == "Pending", what="g2 Pending")
+    g2 = api.get_cluster_custom_object(G, V, "policyproposals", "limits-g2")
+    assert g2["status"]["replaces"] == ["limits-g1"]
+    removed = [line for line in g2["status"]["diff"].splitlines() if line.startswith("-") and "'cpu'" in line]
+    assert removed, g2["status"]["diff"]
+    assert g2["status"]["diffSummary"].startswith("+")
+    # Until approved, the old policy stays as it was.
+    still = api.get_cluster_custom_object(*VP, "limits-require-limits")
+    assert still["spec"]["validations"] == before["spec"]["validations"]
+    assert phase(api, "limits-g1") == "Applied"
+
+    cli = subprocess.run([sys.executable, "-m", "patternpolicy.cli", "diff", "limits-g2"], capture_output=True,
+                         text=True, check=True, env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)})
+    assert cli.stdout.startswith("# limits-g2 (limits): +")
+    assert "'cpu' in c.resources.limits" in cli.stdout
+
+    api.patch_cluster_custom_object(G, V, "policyproposals", "limits-g2", {"spec": {"approved": True}})
+    eventually(lambda: phase(api, "limits-g2") == "Applied", what="g2 Applied")
+    eventually(lambda: phase(api, "limits-g1") == "Superseded", what="g1 Superseded")
+    after = api.get_cluster_custom_object(*VP, "limits-require-limits")
+    assert "'cpu'" not in after["spec"]["validations"][0]["expression"]
+    assert [o["name"] for o in after["metadata"]["ownerReferences"]] == ["limits-g2"]
+    api.delete_cluster_custom_object(G, V, "patterns", "limits")
+
+
+def test_unchanged_generation_creates_nothing_new(api: client.CustomObjectsApi, operator: KopfRunner) -> None:
+    api.create_cluster_custom_object(G, V, "patterns", {
+        "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "stable"},
+        "spec": {"description": "Containers must not run in privileged mode"}})
+    eventually(lambda: phase(api, "stable-g1") == "Pending", what="g1 Pending")
+    # A metadata-only change (no new generation) and a resync must not propose again.
+    api.patch_cluster_custom_object(G, V, "patterns", "stable", {"metadata": {"labels": {"team": "platform"}}})
+    pattern = api.get_cluster_custom_object(G, V, "patterns", "stable")
+    assert pattern["metadata"]["generation"] == 1
+    time.sleep(2)
+    names = [p["metadata"]["name"] for p in api.list_cluster_custom_object(
+        G, V, "policyproposals", label_selector="patternpolicy.io/pattern=stable")["items"]]
+    assert names == ["stable-g1"]
+    api.delete_cluster_custom_object(G, V, "patterns", "stable")
