@@ -83,3 +83,31 @@ def test_unchanged_generation_creates_nothing_new(api: client.CustomObjectsApi, 
         G, V, "policyproposals", label_selector="patternpolicy.io/pattern=stable")["items"]]
     assert names == ["stable-g1"]
     api.delete_cluster_custom_object(G, V, "patterns", "stable")
+
+
+def test_impact_counts_existing_objects_that_would_be_denied(api: client.CustomObjectsApi,
+                                                             operator: KopfRunner) -> None:
+    core, apps = client.CoreV1Api(), client.AppsV1Api()
+    core.create_namespace({"metadata": {"name": "impact"}})
+
+    def deployment(name: str, limits: dict[str, str] | None) -> dict[str, Any]:
+        container: dict[str, Any] = {"name": "c", "image": "nginx:1.27"}
+        if limits:
+            container["resources"] = {"limits": limits}
+        return {"metadata": {"name": name}, "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [container]}}}}
+
+    apps.create_namespaced_deployment("impact", deployment("unbounded", None))
+    apps.create_namespaced_deployment("impact", deployment("bounded", {"cpu": "1", "memory": "1Gi"}))
+    apps.create_namespaced_deployment("kube-system", deployment("system-unbounded", None))
+    api.create_cluster_custom_object(G, V, "patterns", {
+        "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "impact-limits"},
+        "spec": {"description": "Deployments must define CPU and memory limits"}})
+    eventually(lambda: phase(api, "impact-limits-g1") == "Pending", what="proposal Pending")
+    status = api.get_cluster_custom_object(G, V, "policyproposals", "impact-limits-g1")["status"]
+    impact = status["validation"]["impact"]
+    # kube-system is outside the policy's scope, so its Deployment is not counted.
+    assert impact["objects"] == ["Deployment/impact/unbounded"], impact
+    assert (impact["wouldDeny"], status["wouldDeny"]) == (1, 1)
+    api.delete_cluster_custom_object(G, V, "patterns", "impact-limits")

@@ -14,6 +14,7 @@ from patternpolicy.reconcile.diff import MAX_STATUS_DIFF, policy_diff, summarize
 from patternpolicy.reconcile.proposals import decide
 from patternpolicy.services import validation
 from patternpolicy.services.apply import applied_policies_of, apply_proposal
+from patternpolicy.services.impact import impact
 
 
 def _dry_run(policy: dict[str, Any]) -> None:
@@ -22,13 +23,14 @@ def _dry_run(policy: dict[str, Any]) -> None:
 
 def _validate(name: str, spec: dict[str, Any], status: dict[str, Any], digest: str, generation: int,
               voided: bool) -> dict[str, Any]:
-    results, valid = validation.validate(name, spec, _dry_run)
+    results, valid = validation.validate(name, spec, _dry_run, impact=impact)
     pattern = (spec.get("patternRef") or {}).get("name", "")
     applied, applied_by = applied_policies_of(pattern, exclude=name) if pattern else ([], [])
     diff = policy_diff(applied, spec.get("policies") or [], applied_label=",".join(applied_by) or "applied",
                        proposed_label=name)
     conditions = list(status.get("conditions") or [])
     failed = [k for k, r in results.items() if r["result"] == "Failed"]
+    would_deny = results.get("impact", {}).get("wouldDeny", 0)
     if valid:
         conditions = set_condition(conditions, "Validated", "True", "ValidationPassed",
                                    "; ".join(f"{k}: {r['result']}" for k, r in results.items()), generation)
@@ -42,7 +44,8 @@ def _validate(name: str, spec: dict[str, Any], status: dict[str, Any], digest: s
     return {"phase": "Pending" if valid else "Invalid", "digest": digest, "validation": results,
             "policyCount": len(spec.get("policies") or []), "approvalVoided": voided,
             "observedGeneration": generation, "conditions": conditions,
-            "diff": diff[:MAX_STATUS_DIFF], "diffSummary": summarize(diff), "replaces": applied_by}
+            "diff": diff[:MAX_STATUS_DIFF], "diffSummary": summarize(diff), "replaces": applied_by,
+            "wouldDeny": would_deny}
 
 
 def _record_on_pattern(spec: dict[str, Any], proposal: str, applied: list[dict[str, Any]]) -> None:

@@ -51,12 +51,21 @@ def behaviour_check(name: str, policies: list[dict[str, Any]], tests: list[dict[
     return check("Failed", "; ".join(run.failures))
 
 
-def validate(name: str, spec: dict[str, Any], dry_run: DryRun | None) -> tuple[dict[str, Any], bool]:
-    """Validation record for the proposal status, and whether the proposal may ever be applied."""
+Impact = Callable[[list[dict[str, Any]]], dict[str, Any]]
+
+
+def validate(name: str, spec: dict[str, Any], dry_run: DryRun | None,
+             impact: Impact | None = None) -> tuple[dict[str, Any], bool]:
+    """Validation record for the proposal status, and whether the proposal may ever be applied.
+
+    Impact is informative: denying existing objects is what a new rule may well do.
+    """
     policies, tests = spec.get("policies") or [], spec.get("tests") or []
-    results = {
+    results: dict[str, Any] = {
         "schema": schema_check(policies, dry_run),
         "behaviour": behaviour_check(name, policies, tests),
     }
     valid = all(r["result"] != "Failed" for r in results.values())
+    if impact is not None:
+        results["impact"] = impact(policies) if valid else check("Skipped", "not run: the proposal is invalid")
     return results, valid
