@@ -13,6 +13,8 @@ from tests.support.controlplane import ControlPlane, control_plane
 from tests.support.kube import install_crds
 
 ROOT = Path(__file__).resolve().parents[2]
+# Read by the handlers at import: check applied policies every 2 s instead of every minute.
+os.environ.setdefault("PATTERNPOLICY_DRIFT_INTERVAL", "2")
 
 
 @pytest.fixture(scope="session")

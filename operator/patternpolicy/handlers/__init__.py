@@ -3,6 +3,6 @@
 Importing this package registers every handler (kopf run -m patternpolicy.handlers).
 """
 
-from patternpolicy.handlers import patterns, proposals, settings
+from patternpolicy.handlers import lifecycle, patterns, proposals, settings
 
-__all__ = ["patterns", "proposals", "settings"]
+__all__ = ["lifecycle", "patterns", "proposals", "settings"]

@@ -1,0 +1,54 @@
+"""Keeping applied policies honest: orphaning on request, noticing hand deletions (drift)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from patternpolicy import constants as c
+from patternpolicy.adapters.kube import (
+    KubeError,
+    get_cluster_object,
+    list_proposals,
+    merge_patch_cluster_object,
+    plural_of,
+)
+
+log = logging.getLogger(__name__)
+ORPHANED_LABEL = f"{c.GROUP}/orphaned"
+
+
+def applied_of(pattern: str) -> list[dict[str, Any]]:
+    return [policy for p in list_proposals(pattern) if (p.get("status") or {}).get("phase") == "Applied"
+            for policy in (p.get("status") or {}).get("appliedPolicies") or []]
+
+
+def orphan_policies(pattern: str) -> tuple[list[str], list[str]]:
+    """Strips ownership from the pattern's applied policies so that garbage collection keeps them.
+
+    Never raises: the caller's finalizer must always be released, even when the cluster
+    has no policies or no engine left. Returns (orphaned names, problems).
+    """
+    orphaned, problems = [], []
+    try:
+        policies = applied_of(pattern)
+    except KubeError as exc:
+        return [], [str(exc)]
+    for policy in policies:
+        try:
+            merge_patch_cluster_object(policy["apiVersion"], policy["kind"], policy["name"], {
+                "metadata": {"ownerReferences": None, "labels": {ORPHANED_LABEL: "true"}}})
+            orphaned.append(policy["name"])
+        except KubeError as exc:
+            problems.append(str(exc))
+    return orphaned, problems
+
+
+def missing_policies(applied: list[dict[str, Any]]) -> list[str]:
+    """Applied policies that no longer exist (deleted by hand)."""
+    missing = []
+    for policy in applied:
+        group, version, plural = plural_of(policy)
+        if get_cluster_object(group, version, plural, policy["name"]) is None:
+            missing.append(policy["name"])
+    return missing
