@@ -11,6 +11,7 @@ from patternpolicy import __version__
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from patternpolicy.compile.engines import OFFLINE_DEFAULTS
     from patternpolicy.discovery.catalog import KindCatalog
     from patternpolicy.services.analyzers import AnalyzerNotConfigured, choose_analyzer
     from patternpolicy.services.files import load_crd_kinds
@@ -24,7 +25,8 @@ def _generate(args: argparse.Namespace) -> int:
     catalog = KindCatalog.builtin().with_kinds(crd_kinds)
     try:
         analyzer = choose_analyzer(args.analyzer)
-        report = generate(args.paths, args.output, analyzer, catalog, verify=not args.no_verify)
+        engine = None if args.engine == "auto" else OFFLINE_DEFAULTS[args.engine]
+        report = generate(args.paths, args.output, analyzer, catalog, verify=not args.no_verify, engine=engine)
     except (FileExistsError, AnalyzerNotConfigured) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -110,6 +112,35 @@ def _diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    from patternpolicy.adapters.cluster_facts import read_facts
+    from patternpolicy.adapters.kube import KubeError, api_client
+    from patternpolicy.compile.choice import choose_engine
+
+    try:
+        api_client(args.kubeconfig)
+        facts = read_facts()
+    except KubeError as exc:
+        print(f"error: cannot read the cluster: {exc}", file=sys.stderr)
+        return 2
+    kyverno = ".".join(map(str, facts.kyverno_version)) if facts.kyverno_version else "unknown"
+    controller = {None: "not found", True: f"ready (version {kyverno})", False: f"NOT ready (version {kyverno})"}
+    lines = [
+        f"Kubernetes:                   {facts.kubernetes_version}",
+        f"Kyverno ValidatingPolicy CRD: {', '.join(facts.validating_policy_versions) or 'not installed'}",
+        f"Kyverno ClusterPolicy CRD:    {'installed' if facts.cluster_policy else 'not installed'}",
+        f"Kyverno admission controller: {controller[facts.kyverno_ready]}",
+        f"Kyverno webhooks:             {', '.join(facts.kyverno_webhooks) or 'none registered'}",
+        f"ValidatingAdmissionPolicy:    {'served' if facts.vap else 'not served'}",
+    ]
+    choice = choose_engine(facts, args.engine)
+    lines.append(f"engine {args.engine}:{' ' * (22 - len(args.engine))}"
+                 f"{choice.target.describe() if choice.target else 'none'}: {choice.reason}")
+    lines += [f"warning: {w}" for w in choice.warnings]
+    print("\n".join(lines))
+    return 0 if choice.target else 1
+
+
 def _not_yet(verb: str) -> int:
     print(f"error: `patternpolicy {verb}` is not available in this version yet", file=sys.stderr)
     return 2
@@ -124,7 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("paths", nargs="+", type=Path, help="Pattern files or directories")
     gen.add_argument("-o", "--output", type=Path, required=True, help="output directory")
     gen.add_argument("--crds", type=Path, action="append", help="CRD files or directories for custom kinds")
-    gen.add_argument("--engine", default="auto", choices=["auto", "ValidatingPolicy"])
+    gen.add_argument("--engine", default="auto",
+                     choices=["auto", "ValidatingPolicy", "ClusterPolicy", "ValidatingAdmissionPolicy"],
+                     help="auto: each pattern's own choice, ValidatingPolicy by default")
     gen.add_argument("--kubernetes-version", default="1.36")
     gen.add_argument("--no-verify", action="store_true", help="skip the Kyverno CLI behaviour check")
     gen.add_argument("--analyzer", default="auto", choices=["auto", "offline", "claude"],
@@ -153,7 +186,13 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--kubeconfig", default=None)
     diff.set_defaults(func=_diff)
 
-    for verb in ("export", "doctor"):
+    doctor = sub.add_parser("doctor", help="what policy engines the cluster runs and which one is used")
+    doctor.add_argument("--kubeconfig", default=None)
+    doctor.add_argument("--engine", default="auto",
+                        choices=["auto", "ValidatingPolicy", "ClusterPolicy", "ValidatingAdmissionPolicy"])
+    doctor.set_defaults(func=_doctor)
+
+    for verb in ("export",):
         extra = sub.add_parser(verb, help=f"{verb} (planned)")
         extra.add_argument("rest", nargs=argparse.REMAINDER)
         extra.set_defaults(func=lambda _a, v=verb: _not_yet(v))

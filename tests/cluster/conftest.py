@@ -27,6 +27,7 @@ def cluster(binaries: Path, tmp_path_factory: pytest.TempPathFactory,
         crds = [yaml.safe_load(p.read_text()) for p in sorted((ROOT / "crds").glob("*.yaml"))]
         kyverno = [yaml.safe_load(p.read_text())
                    for p in sorted((binaries / "crds" / "policies.kyverno.io").glob("*validatingpolicies.yaml"))]
+        kyverno.append(yaml.safe_load((binaries / "crds" / "kyverno" / "kyverno.io_clusterpolicies.yaml").read_text()))
         install_crds(ext, crds + kyverno)
         yield cp
 
@@ -34,3 +35,14 @@ def cluster(binaries: Path, tmp_path_factory: pytest.TempPathFactory,
 @pytest.fixture(scope="session")
 def api(cluster: ControlPlane) -> client.CustomObjectsApi:
     return client.CustomObjectsApi()
+
+
+@pytest.fixture(scope="session")
+def bare_cluster(binaries: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControlPlane]:
+    """A second control plane with no Kyverno at all: the ValidatingAdmissionPolicy path."""
+    with control_plane(binaries, tmp_path_factory.mktemp("bare"), controller_manager=False) as cp:
+        cfg = client.Configuration()
+        config.load_kube_config(str(cp.kubeconfig), client_configuration=cfg)
+        crds = [yaml.safe_load(p.read_text()) for p in sorted((ROOT / "crds").glob("*.yaml"))]
+        install_crds(client.ApiextensionsV1Api(client.ApiClient(cfg)), crds)
+        yield cp

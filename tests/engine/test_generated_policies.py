@@ -83,3 +83,24 @@ def test_suite_with_a_wrong_expectation_fails(generated: Path, tmp_path: Path) -
     run = run_suite(suite)
     assert not run.passed
     assert run.failures and all("no-privileged-no-privileged" in f for f in run.failures)
+
+
+@pytest.mark.parametrize("engine", ["ClusterPolicy", "ValidatingAdmissionPolicy"])
+def test_other_engines_prove_the_same_samples(engine: str, tmp_path: Path, kyverno_cli: Path) -> None:
+    from patternpolicy.compile.engines import OFFLINE_DEFAULTS
+
+    report = generate([ROOT / "examples" / "patterns"], tmp_path, OfflineAnalyzer(), KindCatalog.builtin(),
+                      engine=OFFLINE_DEFAULTS[engine])
+    assert report.ok, report
+    produced = [p for p in report.patterns if p.outcome == "policies"]
+    assert len(produced) == 5 and all(p.behaviour == "passed (kyverno test)" for p in produced)
+    kinds = {d["kind"] for f in (tmp_path / "policies").rglob("*.yaml") for d in yaml.safe_load_all(f.read_text())}
+    expected = {"ClusterPolicy"} if engine == "ClusterPolicy" else {"ValidatingAdmissionPolicy",
+                                                                   "ValidatingAdmissionPolicyBinding"}
+    assert kinds == expected
+    # The same hand-written violating Deployment is denied on this engine too.
+    bad = deployment("unbounded", {"image": "nginx:1.27"})
+    resource = tmp_path / "bad.yaml"
+    resource.write_text(yaml.safe_dump(bad))
+    verdicts = evaluate(sorted((tmp_path / "policies" / "require-limits").glob("*.yaml")), [resource])
+    assert verdicts == {"Deployment/team-a/unbounded": "deny"}

@@ -9,6 +9,7 @@ import kopf
 from patternpolicy import constants as c
 from patternpolicy.adapters.anthropic_api import ModelUnavailable
 from patternpolicy.adapters.kube import KubeError, create_proposal, get_proposal
+from patternpolicy.compile.choice import choose_engine
 from patternpolicy.compile.naming import proposal_name
 from patternpolicy.handlers import runtime
 from patternpolicy.models.pattern import InvalidPattern, Pattern, PatternRef, parse_pattern_spec
@@ -16,6 +17,7 @@ from patternpolicy.reconcile.proposals import build_proposal
 from patternpolicy.reconcile.status import (
     pattern_status_after_analysis,
     pattern_status_invalid,
+    pattern_status_no_engine,
     pattern_status_waiting,
 )
 from patternpolicy.services.pipeline import PipelineError, run_pipeline
@@ -46,10 +48,15 @@ def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status:
             logger.debug("generation %s already handled", ref.generation)
             return
         catalog = runtime.catalog().get()
+        choice = choose_engine(runtime.facts().get(), pattern.spec.policy_generation.engine)
     except KubeError as exc:
         raise kopf.TemporaryError(f"cluster not ready: {exc}", delay=15) from exc
+    if choice.target is None:
+        # Checked before analysis: no model call is spent on a pattern that cannot be enforced yet.
+        patch.status.update(pattern_status_no_engine(current, ref.generation, choice.reason))
+        raise kopf.TemporaryError(f"no policy engine: {choice.reason}", delay=60)
     try:
-        generated = run_pipeline(pattern, runtime.analyzer(), catalog)
+        generated = run_pipeline(pattern, runtime.analyzer(), catalog, engine=choice.target)
     except PipelineError as exc:
         patch.status.update(pattern_status_invalid(current, ref.generation, str(exc)))
         raise kopf.PermanentError(str(exc)) from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from patternpolicy.adapters.cluster_facts import CachedFacts
 from patternpolicy.adapters.kube_discovery import CachedCatalog
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.analysis.offline import OfflineAnalyzer
@@ -13,14 +14,15 @@ from patternpolicy.analysis.offline import OfflineAnalyzer
 class Runtime:
     analyzer: Analyzer
     catalog: CachedCatalog
+    facts: CachedFacts
 
 
-_current = Runtime(analyzer=OfflineAnalyzer(), catalog=CachedCatalog())
+_current = Runtime(analyzer=OfflineAnalyzer(), catalog=CachedCatalog(), facts=CachedFacts())
 
 
 def configure(analyzer: Analyzer) -> None:
     global _current
-    _current = Runtime(analyzer=analyzer, catalog=CachedCatalog())
+    _current = Runtime(analyzer=analyzer, catalog=CachedCatalog(), facts=CachedFacts())
 
 
 def analyzer() -> Analyzer:
@@ -29,3 +31,7 @@ def analyzer() -> Analyzer:
 
 def catalog() -> CachedCatalog:
     return _current.catalog
+
+
+def facts() -> CachedFacts:
+    return _current.facts

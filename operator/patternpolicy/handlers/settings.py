@@ -8,6 +8,9 @@ from typing import Any
 import kopf
 
 from patternpolicy import constants as c
+from patternpolicy.adapters.cluster_facts import read_facts
+from patternpolicy.adapters.kube import KubeError
+from patternpolicy.compile.choice import choose_engine
 from patternpolicy.handlers import runtime
 from patternpolicy.services.analyzers import choose_analyzer
 
@@ -24,6 +27,15 @@ def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) ->
     chosen = choose_analyzer("auto")
     runtime.configure(chosen)
     logger.info("patternpolicy operator starting with the %s analyser", chosen.name)
+    try:
+        choice = choose_engine(read_facts())
+    except KubeError as exc:
+        logger.warning("cannot read the cluster's policy engines yet: %s", exc)
+    else:
+        engine = choice.target.describe() if choice.target else "none"
+        logger.info("engine auto: %s (%s)", engine, choice.reason)
+        for warning in choice.warnings:
+            logger.warning("%s", warning)
 
 
 @kopf.on.login()

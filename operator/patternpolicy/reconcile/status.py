@@ -62,3 +62,9 @@ def pattern_status_waiting(current: dict[str, Any], generation: int, message: st
     conditions = set_condition(list(current.get("conditions") or []), "Analyzed", "Unknown", "ModelUnavailable",
                                f"{message}; retrying in 60s", generation)
     return {"summary": "WaitingForModel", "conditions": conditions}
+
+
+def pattern_status_no_engine(current: dict[str, Any], generation: int, message: str) -> dict[str, Any]:
+    conditions = set_condition(list(current.get("conditions") or []), "Analyzed", "Unknown", "EngineUnavailable",
+                               f"{message}; checking again in 60s", generation)
+    return {"summary": "NoPolicyEngine", "conditions": conditions}

@@ -6,12 +6,13 @@ import json
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
 from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, run_suite
 from patternpolicy.analysis.base import Analyzer
+from patternpolicy.compile.engines import EngineTarget
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.services.files import LoadProblem, load_patterns
 from patternpolicy.services.pipeline import Generated, PipelineError, run_pipeline
@@ -88,12 +89,15 @@ def _handle(generated: Generated, out: Path, verify: bool) -> PatternReport:
     policy_dir, suite_dir = out / "policies" / name, out / "tests" / name
     policy_dir.mkdir(parents=True, exist_ok=True)
     policy_paths = []
-    for policy in generated.policies:
-        path = policy_dir / f"{policy['metadata']['name']}.yaml"
-        path.write_text(yaml.safe_dump(policy, sort_keys=False))
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for policy in generated.policies:  # a VAP and its binding share a name and a file
+        by_name.setdefault(policy["metadata"]["name"], []).append(policy)
+    for policy_name, objects in by_name.items():
+        path = policy_dir / f"{policy_name}.yaml"
+        path.write_text(yaml.safe_dump_all(objects, sort_keys=False))
         policy_paths.append(f"../../policies/{name}/{path.name}")
         report.files.append(str(path.relative_to(out)))
-        report.policies.append(policy["metadata"]["name"])
+        report.policies.append(policy_name)
     _write_suite(suite_dir, generated, policy_paths)
     ok, report.behaviour = _behaviour(suite_dir, verify)
     if not ok:
@@ -106,7 +110,7 @@ def _handle(generated: Generated, out: Path, verify: bool) -> PatternReport:
 
 
 def generate(paths: list[Path], out: Path, analyzer: Analyzer, catalog: KindCatalog,
-             verify: bool = True) -> GenerateReport:
+             verify: bool = True, engine: EngineTarget | None = None) -> GenerateReport:
     patterns, problems = load_patterns(paths)
     report = GenerateReport(problems=problems)
     if not patterns and not problems:
@@ -114,7 +118,7 @@ def generate(paths: list[Path], out: Path, analyzer: Analyzer, catalog: KindCata
     _prepare_output(out)
     for pattern in patterns:
         try:
-            generated = run_pipeline(pattern, analyzer, catalog)
+            generated = run_pipeline(pattern, analyzer, catalog, engine=engine)
         except PipelineError as exc:
             report.patterns.append(PatternReport(pattern=pattern.ref.name, outcome="error", reason=str(exc)))
             continue

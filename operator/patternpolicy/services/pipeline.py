@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from patternpolicy.analysis.base import Analyzer
+from patternpolicy.compile.engines import OFFLINE_DEFAULTS, EngineTarget, compile_rule
 from patternpolicy.compile.scope import sample_namespace
-from patternpolicy.compile.validatingpolicy import compile_validating_policy
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Analysis, Rule
 
 FieldCheck = Callable[[Rule], list[str]]
-SUPPORTED_ENGINES = ("auto", "ValidatingPolicy")
 
 
 class PipelineError(Exception):
@@ -55,10 +54,9 @@ class Generated:
 
 
 def run_pipeline(pattern: Pattern, analyzer: Analyzer, catalog: KindCatalog,
-                 field_check: FieldCheck | None = None) -> Generated:
-    engine = pattern.spec.policy_generation.engine
-    if engine not in SUPPORTED_ENGINES:
-        raise PipelineError(f"engine {engine} is not supported yet; use auto or ValidatingPolicy")
+                 field_check: FieldCheck | None = None, engine: EngineTarget | None = None) -> Generated:
+    """`engine`: what the cluster runs (detected); None offline, where the pattern's choice or the default wins."""
+    target = engine or OFFLINE_DEFAULTS[pattern.spec.policy_generation.engine]
     if not pattern.spec.policy_generation.enabled:
         return Generated(pattern, Analysis.declined("none", "policy generation is disabled for this pattern"))
     analysis = analyzer.analyze(pattern, catalog)
@@ -68,9 +66,9 @@ def run_pipeline(pattern: Pattern, analyzer: Analyzer, catalog: KindCatalog,
         if problems:
             result.dropped.append(DroppedRule(rule.id, problems))
             continue
-        policy = compile_validating_policy(pattern, rule)
-        result.policies.append(policy)
-        name = policy["metadata"]["name"]
+        objects = compile_rule(pattern, rule, target)
+        result.policies += objects
+        name = objects[0]["metadata"]["name"]
         namespace = sample_namespace(pattern.spec.policy_generation.namespaces)
         result.tests += [
             {"policy": name, "rule": rule.id, "expect": s.expect,

@@ -24,28 +24,35 @@ def dump_all(docs: list[dict[str, Any]]) -> str:
     return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False)
 
 
-def _result(kind: str, policy: str, names: list[str], verdict: str) -> dict[str, Any]:
-    return {"isValidatingPolicy": True, "kind": kind, "policy": policy, "resources": sorted(names),
+def _result(policy_kind: str, kind: str, policy: str, rule: str, names: list[str], verdict: str) -> dict[str, Any]:
+    """One expected result; how the policy is named depends on its API (see kubectl-kyverno test docs)."""
+    engine: dict[str, Any] = {
+        "ValidatingPolicy": {"isValidatingPolicy": True},
+        "ValidatingAdmissionPolicy": {"isValidatingAdmissionPolicy": True},
+    }.get(policy_kind, {"rule": rule})
+    return {**engine, "kind": kind, "policy": policy, "resources": sorted(names),
             "result": "pass" if verdict == "allow" else "fail"}
 
 
 def suite_files(name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]]) -> dict[str, str]:
     """File name -> content. `tests` items: {policy, expect, resource}."""
-    grouped: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    kinds = {p["metadata"]["name"]: p["kind"] for p in policies if p["kind"] != "ValidatingAdmissionPolicyBinding"}
+    grouped: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
     resources: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str]] = set()
     namespaces: set[str] = set()
     for test in tests:
         resource = test["resource"]
         meta = resource.get("metadata", {})
-        grouped[(test["policy"], resource["kind"], test["expect"])].append(meta["name"])
+        grouped[(test["policy"], test.get("rule", ""), resource["kind"], test["expect"])].append(meta["name"])
         identity = (resource["kind"], meta.get("namespace", ""), meta["name"])
         if identity not in seen:
             seen.add(identity)
             resources.append(resource)
         if meta.get("namespace"):
             namespaces.add(meta["namespace"])
-    results = [_result(kind, policy, names, expect) for (policy, kind, expect), names in sorted(grouped.items())]
+    results = [_result(kinds.get(policy, "ValidatingPolicy"), kind, policy, rule, names, expect)
+               for (policy, rule, kind, expect), names in sorted(grouped.items())]
     test_doc = {
         "apiVersion": CLI_API_VERSION, "kind": "Test", "metadata": {"name": name},
         "policies": [POLICY_FILE], "resources": [RESOURCE_FILE], "variables": VALUES_FILE, "results": results,
