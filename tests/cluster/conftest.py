@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from kubernetes import client, config
+
 from tests.support.controlplane import ControlPlane, control_plane
 from tests.support.kube import install_crds
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from kubernetes import client, utils
 from kubernetes.client.exceptions import ApiException
+
 from tests.support.kube import eventually
 
 pytestmark = pytest.mark.cluster

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from kopf.testing import KopfRunner
 from kubernetes import client
+
 from tests.support.fake_anthropic import error, fake_anthropic, tool_use
 from tests.support.kube import eventually, get_or_none
 from tests.unit.test_claude_analyzer import GOOD_ANSWER

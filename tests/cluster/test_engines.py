@@ -13,6 +13,7 @@ import pytest
 from kopf.testing import KopfRunner
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+
 from tests.support.controlplane import ControlPlane
 from tests.support.kube import eventually, get_or_none
 
@@ -117,3 +118,17 @@ def test_vap_path_enforces_without_kyverno(bare_cluster: ControlPlane, bare_api:
     message = eventually(denied, timeout=30, what="the apiserver to deny a privileged Pod")
     assert "vap-priv-no-privileged" in message
     core.create_namespaced_pod("team", privileged("fine", False))  # a compliant Pod is admitted
+
+
+def test_missing_kyverno_is_a_clear_status_not_a_crash(bare_api: client.ApiClient, bare_operator: Path) -> None:
+    api = client.CustomObjectsApi(bare_api)
+    api.create_cluster_custom_object(G, V, "patterns", pattern("needs-kyverno", engine="ValidatingPolicy"))
+
+    def condition() -> dict[str, Any] | None:
+        status = api.get_cluster_custom_object(G, V, "patterns", "needs-kyverno").get("status") or {}
+        return {c["type"]: c for c in status.get("conditions") or []}.get("Analyzed")
+
+    analyzed = eventually(condition, timeout=60, what=f"Analyzed condition (operator log: {bare_operator})")
+    assert (analyzed["status"], analyzed["reason"]) == ("Unknown", "EngineUnavailable")
+    assert "https://kyverno.io/docs/installation/" in analyzed["message"]
+    assert get_or_none(api, G, V, "policyproposals", "needs-kyverno-g1") is None

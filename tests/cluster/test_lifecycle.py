@@ -10,9 +10,9 @@ import pytest
 from kopf.testing import KopfRunner
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-from tests.support.kube import eventually, get_or_none
 
 from patternpolicy.adapters.kube import get_json
+from tests.support.kube import eventually, get_or_none
 
 pytestmark = pytest.mark.cluster
 
@@ -115,17 +115,3 @@ def test_unenforceable_pattern_gets_a_reason_and_no_proposal(api: client.CustomO
     assert "not confident" in analyzed["message"]
     assert status["analysis"]["enforceable"] == "False"
     assert get_or_none(api, G, V, "policyproposals", "prefer-managed-db-g1") is None
-
-
-def test_unsupported_engine_is_reported_in_status(api: client.CustomObjectsApi, operator: KopfRunner) -> None:
-    api.create_cluster_custom_object(G, V, "patterns", pattern(
-        "vap-only", "Containers must not run in privileged mode", policyGeneration={"engine": "ClusterPolicy"}))
-
-    def invalid() -> dict[str, Any] | None:
-        conditions = api.get_cluster_custom_object(G, V, "patterns", "vap-only").get("status", {}).get("conditions")
-        found = {c["type"]: c for c in conditions or []}.get("Analyzed")
-        return found if found and found["reason"] == "InvalidSpec" else None
-
-    analyzed = eventually(invalid, what="InvalidSpec condition")
-    assert "ClusterPolicy" in analyzed["message"]
-    assert get_or_none(api, G, V, "policyproposals", "vap-only-g1") is None

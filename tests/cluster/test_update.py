@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from kopf.testing import KopfRunner
 from kubernetes import client
+
 from tests.support.kube import eventually, get_or_none
 
 pytestmark = pytest.mark.cluster

@@ -6,13 +6,13 @@ import copy
 from typing import Any
 
 import pytest
-from tests.support.fake_anthropic import error, fake_anthropic, text_only, tool_use
 
 from patternpolicy.adapters.anthropic_api import ClaudeClient, ModelConfig, ModelUnavailable
 from patternpolicy.analysis.claude.analyzer import TOKEN_BUDGET, ClaudeAnalyzer
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.models.pattern import Pattern, PatternRef, PatternSpec
 from patternpolicy.services.pipeline import run_pipeline
+from tests.support.fake_anthropic import error, fake_anthropic, text_only, tool_use
 
 CATALOG = KindCatalog.builtin()
 PATTERN = Pattern(ref=PatternRef(name="no-host-network", uid="u1", generation=2),
