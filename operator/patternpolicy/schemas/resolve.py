@@ -132,8 +132,9 @@ def _explain(step: str, label: str, segment: str, nodes: list[Json]) -> str:
 
 
 def _known_list(name: str, known: list[str]) -> str:
+    """The likely intended names when there are any (the typo case), else the first few."""
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
-    shown = close + [k for k in known if k not in close][: max(0, _KNOWN_SHOWN - len(close))]
+    shown = close or known[:_KNOWN_SHOWN]
     return ", ".join(shown) + (", ..." if len(shown) < len(known) else "")
 
 

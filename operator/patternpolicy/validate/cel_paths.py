@@ -108,7 +108,7 @@ class Collector:
     def _eval(self, node: Node, scope: dict[str, Value]) -> Value:
         if isinstance(node, Token):
             return Value()
-        handler = _HANDLERS.get(str(node.data))
+        handler = _HANDLERS.get(node.data)
         if handler is not None:
             return handler(self, node.children, scope)
         for child in node.children:  # anything unforeseen: still visit it for reads

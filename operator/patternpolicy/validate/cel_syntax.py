@@ -16,6 +16,9 @@ from lark import Token, Tree
 Syntax = Tree[Token]  # a parse tree: its leaves are tokens
 Node = Tree[Token] | Token
 UNKNOWN = object()  # a literal we do not decode
+# Precedence levels wrap every operand in ~9 single-child nodes; the walk does not need them.
+_PASS_THROUGH = frozenset({"expr", "conditionalor", "conditionaland", "relation", "addition", "multiplication",
+                           "unary", "member", "primary", "paren_expr"})
 
 
 class Unparsable(ValueError):
@@ -29,7 +32,7 @@ class Unparsable(ValueError):
 @functools.lru_cache(maxsize=4096)
 def _parse_cached(expression: str) -> Syntax | Unparsable:
     try:
-        return CELParser().parse(expression)
+        return _compact(CELParser().parse(expression))
     except CELParseError as exc:
         return _unparsable(expression, exc)
     except RecursionError:
@@ -42,6 +45,13 @@ def parse(expression: str) -> Syntax:
     if isinstance(found, Unparsable):
         raise Unparsable(str(found), found.checkable)  # a fresh exception: a cached one would pile up tracebacks
     return found
+
+
+def _compact(node: Syntax) -> Syntax:
+    """The same tree without pass-through levels, names as plain strings (lark's Token compares slowly)."""
+    while len(node.children) == 1 and node.data in _PASS_THROUGH and isinstance(node.children[0], Tree):
+        node = node.children[0]
+    return Tree(str(node.data), [_compact(c) if isinstance(c, Tree) else c for c in node.children])
 
 
 def _unparsable(expression: str, exc: CELParseError) -> Unparsable:
