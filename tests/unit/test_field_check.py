@@ -122,6 +122,25 @@ def test_the_pod_spec_variable_lands_on_each_kinds_pod_spec() -> None:
         assert reads(r, k.kind) == {"object.kind", f"{spec}.hostNetwork"}
 
 
+def test_kinds_are_told_apart_by_object_kind_not_by_has() -> None:
+    targets = [kind("Pod"), kind("Deployment"), kind("CronJob")]
+    by_kind = ("object.kind in ['Pod'] ? object.spec.hostNetwork : (object.kind == 'CronJob' ? "
+               "object.spec.jobTemplate.spec.template.spec.hostNetwork : object.spec.template.spec.hostNetwork)")
+    assert CHECK(rule(f"{by_kind} != true", targets=targets, variables=[])) == []
+    # has() does not tell kinds apart: on a Pod this rule would quietly allow everything.
+    by_has = "has(object.spec.template) ? object.spec.template.spec.hostNetwork != true : true"
+    problems = CHECK(rule(by_has, targets=targets, variables=[]))
+    assert [p.split(": ")[:2] for p in problems] == [["Pod", "object.spec.template"],
+                                                      ["CronJob", "object.spec.template"]]
+    assert problems[1].endswith("no such field (known: jobTemplate, ...)")
+
+
+def test_two_variable_comprehensions() -> None:
+    assert CHECK(rule("object.metadata.labels.all(k, v, k.size() < 64 && v != '')", variables=[])) == []
+    problems = CHECK(rule("variables.containers.all(i, c, i < 10 && c.imag != '')"))
+    assert problems and all("containers[].imag: no such field (known: image" in p for p in problems)
+
+
 def test_containers_variable_covers_init_and_ephemeral_containers() -> None:
     found = reads(rule("variables.containers.all(c, c.image != '')"), "Deployment")
     base = "object.spec.template.spec"

@@ -4,6 +4,12 @@ A misspelt field does not fail in CEL, it just never matches (`has()` is false,
 the rule silently allows everything), so this runs before a rule is compiled.
 A Pod rule is checked against the Pod and against each controller's pod
 template, because the same expressions run on all of them.
+
+Reads inside `has()` count like any other: on a kind without the field,
+`!has(x) || x == false` quietly allows everything, which is the mistake this
+check exists to catch. Rules tell kinds apart with `object.kind == '...'`
+(or `in [...]`), which the walk evaluates per kind, so the other kinds'
+branches are not read.
 """
 
 from __future__ import annotations
