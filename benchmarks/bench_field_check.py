@@ -1,7 +1,7 @@
 """How long the field checker takes: schema loading once, then per rule (p50/p95).
 
 Run from the repository root:
-    PYTHONPATH=operator python benchmarks/bench_field_check.py [--cases shared/policy-bench/cases-dev.json]
+    PYTHONPATH=operator python benchmarks/bench_field_check.py [--cases ../shared/policy-bench/cases-dev.json]
 
 Rules come from the offline analyser on the bench cases (or a few built-in
 patterns when no cases file is given). Prints numbers only; asserts nothing.
@@ -25,7 +25,7 @@ from patternpolicy.services.bench import case_pattern
 from patternpolicy.validate.cel_syntax import parse
 from patternpolicy.validate.field_check import make_field_checker
 
-DEFAULT_CASES = Path("/work/shared/policy-bench/cases-dev.json")
+DEFAULT_CASES = Path(__file__).resolve().parents[1].parent / "shared" / "policy-bench" / "cases-dev.json"
 FALLBACK_PATTERNS = (
     "Containers must not run in privileged mode",
     "Deployments must define CPU and memory limits",

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.schemas import (
     ELEMENT,
     BuiltinSchemas,
@@ -93,6 +94,12 @@ def test_fields_that_accept_any_json_allow_anything_below() -> None:
     assert found.ok and found.type == "unknown"
 
 
+def test_every_kind_of_the_builtin_catalog_has_a_schema() -> None:
+    missing = [str(k) for k in KindCatalog.builtin().kinds if builtin_schemas().schema_for(k.group, k.version, k.kind)
+               is None]
+    assert missing == []
+
+
 def test_unknown_kind_is_none_not_an_error() -> None:
     assert builtin_schemas().schema_for("example.com", "v1", "Widget") is None
 
@@ -114,7 +121,7 @@ def test_loading_is_fast_and_cached() -> None:
     pod = fresh.schema_for("", "v1", "Pod")
     assert pod is not None and resolve(pod, path("spec.containers[].image")).ok
     assert time.perf_counter() - started < 2.0  # ~20 ms in practice; generous for slow CI machines
-    assert builtin_schemas() is builtin_schemas()
+    assert builtin_schemas() is builtin_schemas("1.36.2") is builtin_schemas("v1.36")
 
 
 def test_format_path() -> None:

@@ -70,10 +70,14 @@ class BuiltinSchemas:
         return KindSchema({"$ref": ref}, document, self.origin) if ref else None
 
 
-@functools.cache
 def builtin_schemas(kubernetes_version: str | None = None) -> BuiltinSchemas:
     """One shared source per release, so every caller profits from the resolution caches."""
-    return BuiltinSchemas(kubernetes_version)
+    return _shared(pick_version(kubernetes_version))
+
+
+@functools.cache
+def _shared(version: str) -> BuiltinSchemas:
+    return BuiltinSchemas(version)
 
 
 def _listing() -> list[Path]:
