@@ -13,9 +13,11 @@ from patternpolicy import __version__
 def _generate(args: argparse.Namespace) -> int:
     from patternpolicy.compile.engines import OFFLINE_DEFAULTS
     from patternpolicy.discovery.catalog import KindCatalog
+    from patternpolicy.schemas import SchemaError, schema_source
     from patternpolicy.services.analyzers import AnalyzerNotConfigured, choose_analyzer
-    from patternpolicy.services.files import load_crd_kinds
+    from patternpolicy.services.files import crd_documents, load_crd_kinds
     from patternpolicy.services.generate import generate, render_report
+    from patternpolicy.validate.field_check import make_field_checker
 
     missing = [p for p in args.paths + (args.crds or []) if not p.exists()]
     if missing:
@@ -24,10 +26,13 @@ def _generate(args: argparse.Namespace) -> int:
     crd_kinds, crd_problems = load_crd_kinds(args.crds or [])
     catalog = KindCatalog.builtin().with_kinds(crd_kinds)
     try:
-        analyzer = choose_analyzer(args.analyzer)
+        source = schema_source(args.kubernetes_version, crd_documents=crd_documents(args.crds or []))
+        field_check = make_field_checker(source)
+        analyzer = choose_analyzer(args.analyzer, field_check=field_check)
         engine = None if args.engine == "auto" else OFFLINE_DEFAULTS[args.engine]
-        report = generate(args.paths, args.output, analyzer, catalog, verify=not args.no_verify, engine=engine)
-    except (FileExistsError, AnalyzerNotConfigured) as exc:
+        report = generate(args.paths, args.output, analyzer, catalog, verify=not args.no_verify, engine=engine,
+                          field_check=field_check)
+    except (FileExistsError, AnalyzerNotConfigured, SchemaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     report.problems[:0] = crd_problems
@@ -58,8 +63,10 @@ def _bench(args: argparse.Namespace) -> int:
     from patternpolicy.adapters.anthropic_api import ModelConfig
     from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, find_kyverno
     from patternpolicy.discovery.catalog import KindCatalog
+    from patternpolicy.schemas import schema_source
     from patternpolicy.services.analyzers import AnalyzerNotConfigured, Choice, choose_analyzer
     from patternpolicy.services.bench import BadCases, as_json, load_cases, render_table, run_case, summarise
+    from patternpolicy.validate.field_check import make_field_checker
 
     try:
         cases = load_cases(args.cases)
@@ -71,15 +78,16 @@ def _bench(args: argparse.Namespace) -> int:
               "set PATTERNPOLICY_KYVERNO or run `make binaries`", file=sys.stderr)
         return 2
     catalog = KindCatalog.builtin()
+    field_check = make_field_checker(schema_source())
     wanted: list[Choice] = ["offline", "claude"] if args.analyzer == "all" else [args.analyzer]
     if args.analyzer == "all" and ModelConfig.from_env() is None:
         wanted = ["offline"]
     try:
-        analyzers = [choose_analyzer(name) for name in wanted]
+        analyzers = [choose_analyzer(name, field_check=field_check) for name in wanted]
     except AnalyzerNotConfigured as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    results = [run_case(case, analyzer, catalog) for analyzer in analyzers for case in cases]
+    results = [run_case(case, analyzer, catalog, field_check) for analyzer in analyzers for case in cases]
     summary = summarise(results)
     print(as_json(len(cases), summary, results) if args.json else render_table(len(cases), summary, results))
     return 0
@@ -158,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--engine", default="auto",
                      choices=["auto", "ValidatingPolicy", "ClusterPolicy", "ValidatingAdmissionPolicy"],
                      help="auto: each pattern's own choice, ValidatingPolicy by default")
-    gen.add_argument("--kubernetes-version", default="1.36")
+    gen.add_argument("--kubernetes-version", default="1.36", help="schemas of built-in kinds to check fields against")
     gen.add_argument("--no-verify", action="store_true", help="skip the Kyverno CLI behaviour check")
     gen.add_argument("--analyzer", default="auto", choices=["auto", "offline", "claude"],
                      help="auto: Claude when ANTHROPIC_API_KEY is set, else offline")

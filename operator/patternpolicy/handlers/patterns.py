@@ -56,7 +56,8 @@ def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status:
         patch.status.update(pattern_status_no_engine(current, ref.generation, choice.reason))
         raise kopf.TemporaryError(f"no policy engine: {choice.reason}", delay=60)
     try:
-        generated = run_pipeline(pattern, runtime.analyzer(), catalog, engine=choice.target)
+        generated = run_pipeline(pattern, runtime.analyzer(), catalog, field_check=runtime.field_check(),
+                                 engine=choice.target)
     except PipelineError as exc:
         patch.status.update(pattern_status_invalid(current, ref.generation, str(exc)))
         raise kopf.PermanentError(str(exc)) from exc

@@ -24,8 +24,9 @@ def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) ->
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
-    chosen = choose_analyzer("auto")
-    runtime.configure(chosen)
+    field_check = runtime.cluster_field_check()
+    chosen = choose_analyzer("auto", field_check=field_check)
+    runtime.configure(chosen, field_check)
     logger.info("patternpolicy operator starting with the %s analyser", chosen.name)
     try:
         choice = choose_engine(read_facts())

@@ -21,7 +21,7 @@ from patternpolicy.adapters.kyverno_cli import evaluate
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.models.pattern import Pattern, PatternRef, PatternSpec
-from patternpolicy.services.pipeline import run_pipeline
+from patternpolicy.services.pipeline import FieldCheck, run_pipeline
 
 
 class BadCases(ValueError):
@@ -100,10 +100,11 @@ def _score(case: dict[str, Any], policies: list[dict[str, Any]]) -> tuple[list[s
     return mismatches, seen, denied
 
 
-def run_case(case: dict[str, Any], analyzer: Analyzer, catalog: KindCatalog) -> CaseResult:
+def run_case(case: dict[str, Any], analyzer: Analyzer, catalog: KindCatalog,
+             field_check: FieldCheck | None = None) -> CaseResult:
     started = time.perf_counter()
     try:
-        generated = run_pipeline(case_pattern(case), analyzer, catalog)
+        generated = run_pipeline(case_pattern(case), analyzer, catalog, field_check=field_check)
     except Exception as exc:  # a crash is scored, not fatal to the run
         return CaseResult(case["id"], analyzer.name, "error", time.perf_counter() - started, reason=str(exc))
     seconds = time.perf_counter() - started  # engine scoring excluded

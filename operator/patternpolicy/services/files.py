@@ -97,3 +97,14 @@ def load_crd_kinds(paths: Iterable[Path]) -> tuple[list[tuple[KindRef, tuple[str
             continue
         kinds += [k for k in (kind_from_crd(d) for d in docs) if k is not None]
     return kinds, problems
+
+
+def crd_documents(paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """CRD documents from files and directories (unreadable files are reported by load_crd_kinds)."""
+    docs: list[dict[str, Any]] = []
+    for path in yaml_files(paths):
+        try:
+            docs += [d for d in read_documents(path) if d.get("kind") == "CustomResourceDefinition"]
+        except (OSError, yaml.YAMLError):
+            continue
+    return docs

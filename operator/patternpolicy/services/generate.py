@@ -15,7 +15,7 @@ from patternpolicy.analysis.base import Analyzer
 from patternpolicy.compile.engines import EngineTarget
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.services.files import LoadProblem, load_patterns
-from patternpolicy.services.pipeline import Generated, PipelineError, run_pipeline
+from patternpolicy.services.pipeline import FieldCheck, Generated, PipelineError, run_pipeline
 from patternpolicy.validate.kyverno_suite import suite_files
 
 MARKER = ".patternpolicy-output"
@@ -110,7 +110,8 @@ def _handle(generated: Generated, out: Path, verify: bool) -> PatternReport:
 
 
 def generate(paths: list[Path], out: Path, analyzer: Analyzer, catalog: KindCatalog,
-             verify: bool = True, engine: EngineTarget | None = None) -> GenerateReport:
+             verify: bool = True, engine: EngineTarget | None = None,
+             field_check: FieldCheck | None = None) -> GenerateReport:
     patterns, problems = load_patterns(paths)
     report = GenerateReport(problems=problems)
     if not patterns and not problems:
@@ -118,7 +119,7 @@ def generate(paths: list[Path], out: Path, analyzer: Analyzer, catalog: KindCata
     _prepare_output(out)
     for pattern in patterns:
         try:
-            generated = run_pipeline(pattern, analyzer, catalog, engine=engine)
+            generated = run_pipeline(pattern, analyzer, catalog, field_check=field_check, engine=engine)
         except PipelineError as exc:
             report.patterns.append(PatternReport(pattern=pattern.ref.name, outcome="error", reason=str(exc)))
             continue

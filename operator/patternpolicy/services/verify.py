@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from patternpolicy.adapters.kyverno_cli import find_kyverno
 from patternpolicy.compile.validatingpolicy import compile_validating_policy
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Rule
 from patternpolicy.services.validation import behaviour_check
+
+
+def make_verifier(field_check: Callable[[Rule], list[str]] | None) -> Callable[[Pattern, list[Rule]], list[str]]:
+    """Field checks first (cheap, precise feedback), then the engine on the rules' own samples."""
+    def verify(pattern: Pattern, rules: list[Rule]) -> list[str]:
+        problems = [f"{r.id}: {p}" for r in rules for p in (field_check(r) if field_check else [])]
+        return problems or engine_verifier(pattern, rules)
+    return verify
 
 
 def engine_verifier(pattern: Pattern, rules: list[Rule]) -> list[str]:
