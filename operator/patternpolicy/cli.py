@@ -149,9 +149,19 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0 if choice.target else 1
 
 
-def _not_yet(verb: str) -> int:
-    print(f"error: `patternpolicy {verb}` is not available in this version yet", file=sys.stderr)
-    return 2
+def _export(args: argparse.Namespace) -> int:
+    from patternpolicy.adapters.kube import KubeError, api_client
+    from patternpolicy.services.export import export
+    from patternpolicy.services.generate import render_report
+
+    try:
+        api_client(args.kubeconfig)
+        report = export(args.output, include_pending=args.include_pending)
+    except (KubeError, FileExistsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(render_report(report), end="")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,10 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
                         choices=["auto", "ValidatingPolicy", "ClusterPolicy", "ValidatingAdmissionPolicy"])
     doctor.set_defaults(func=_doctor)
 
-    for verb in ("export",):
-        extra = sub.add_parser(verb, help=f"{verb} (planned)")
-        extra.add_argument("rest", nargs=argparse.REMAINDER)
-        extra.set_defaults(func=lambda _a, v=verb: _not_yet(v))
+    exp = sub.add_parser("export", help="write the policies a cluster applied (or proposed) as GitOps files")
+    exp.add_argument("-o", "--output", type=Path, required=True)
+    exp.add_argument("--include-pending", action="store_true", help="also proposals still waiting for approval")
+    exp.add_argument("--kubeconfig", default=None)
+    exp.set_defaults(func=_export)
     return parser
 
 

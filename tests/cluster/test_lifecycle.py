@@ -11,7 +11,7 @@ from kopf.testing import KopfRunner
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from patternpolicy.adapters.kube import get_json
+from patternpolicy.adapters.kube import KubeError, get_json
 from tests.support.kube import eventually, get_or_none
 
 pytestmark = pytest.mark.cluster
@@ -115,3 +115,32 @@ def test_unenforceable_pattern_gets_a_reason_and_no_proposal(api: client.CustomO
     assert "not confident" in analyzed["message"]
     assert status["analysis"]["enforceable"] == "False"
     assert get_or_none(api, G, V, "policyproposals", "prefer-managed-db-g1") is None
+
+
+def test_a_crd_added_while_running_is_governable_without_restart(api: client.CustomObjectsApi,
+                                                                 operator: KopfRunner) -> None:
+    from kubernetes import client as k8s
+
+    k8s.ApiextensionsV1Api().create_custom_resource_definition({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {"group": "example.com", "scope": "Namespaced",
+                 "names": {"kind": "Widget", "plural": "widgets", "singular": "widget", "listKind": "WidgetList"},
+                 "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                     "type": "object", "properties": {"spec": {"type": "object", "properties": {
+                         "size": {"type": "integer"}}}}}}}]}})
+    def served() -> bool:
+        try:
+            return any(r["name"] == "widgets" for r in get_json("/apis/example.com/v1")["resources"])
+        except KubeError:
+            return False
+
+    eventually(served, what="Widget served")
+    api.create_cluster_custom_object(G, V, "patterns", pattern(
+        "widget-owner", "Widgets must carry the label `team`"))
+    proposal = eventually(lambda: (p := get_or_none(api, G, V, "policyproposals", "widget-owner-g1"))
+                          and p.get("status", {}).get("phase") and p, what="proposal for the new kind")
+    assert proposal["status"]["phase"] == "Pending", proposal["status"]
+    (policy,) = proposal["spec"]["policies"]
+    assert policy["spec"]["matchConstraints"]["resourceRules"][0]["apiGroups"] == ["example.com"]
+    api.delete_cluster_custom_object(G, V, "patterns", "widget-owner")

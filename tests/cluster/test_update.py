@@ -7,12 +7,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kopf.testing import KopfRunner
 from kubernetes import client
 
+from patternpolicy.adapters.kyverno_cli import run_suite
 from tests.support.kube import eventually, get_or_none
 
 pytestmark = pytest.mark.cluster
@@ -33,7 +36,7 @@ def phase(api: client.CustomObjectsApi, name: str) -> str | None:
 
 
 def test_new_generation_is_proposed_with_a_diff_and_replaces_on_approval(
-        api: client.CustomObjectsApi, operator: KopfRunner, cluster: Any) -> None:
+        api: client.CustomObjectsApi, operator: KopfRunner, cluster: Any, tmp_path: Path) -> None:
     api.create_cluster_custom_object(G, V, "patterns", {
         "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "limits"},
         "spec": {"description": "Deployments must define CPU and memory limits"}})
@@ -67,6 +70,14 @@ def test_new_generation_is_proposed_with_a_diff_and_replaces_on_approval(
     after = api.get_cluster_custom_object(*VP, "limits-require-limits")
     assert "'cpu'" not in after["spec"]["validations"][0]["expression"]
     assert [o["name"] for o in after["metadata"]["ownerReferences"]] == ["limits-g2"]
+
+    out = tmp_path / "export"
+    exported = subprocess.run([sys.executable, "-m", "patternpolicy.cli", "export", "-o", str(out)],
+                              capture_output=True, text=True, env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)})
+    assert exported.returncode == 0, exported.stderr
+    written = yaml.safe_load((out / "policies" / "limits" / "limits-require-limits.yaml").read_text())
+    assert written["spec"] == after["spec"] and "ownerReferences" not in written["metadata"]
+    assert run_suite(out / "tests" / "limits").passed
     api.delete_cluster_custom_object(G, V, "patterns", "limits")
 
 

@@ -72,3 +72,6 @@ class CachedFacts:
             self._facts = read_facts()
             self._at = time.monotonic()
         return self._facts
+
+    def invalidate(self) -> None:
+        self._at = float("-inf")

@@ -29,3 +29,6 @@ class ClusterOpenAPISchemas:
 
     def schema_for(self, group: str, version: str, kind: str) -> KindSchema | None:
         return self._group_version(group, version).get(GVK(group, version, kind))
+
+    def invalidate(self) -> None:
+        self._documents.clear()

@@ -49,3 +49,6 @@ class CachedCatalog:
             self._catalog = discover_catalog()
             self._at = time.monotonic()
         return self._catalog
+
+    def invalidate(self) -> None:
+        self._at = float("-inf")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from patternpolicy.adapters.cluster_facts import CachedFacts
@@ -19,21 +20,32 @@ class Runtime:
     analyzer: Analyzer
     catalog: CachedCatalog
     facts: CachedFacts
+    schemas: ClusterOpenAPISchemas
     field_check: FieldCheck
 
 
-def cluster_field_check() -> FieldCheck:
-    """The cluster's own OpenAPI first (CRDs included), the bundled built-in schemas as a fallback."""
-    return make_field_checker(ChainedSchemas([ClusterOpenAPISchemas(), builtin_schemas()]))
+def _runtime(make_analyzer: Callable[[FieldCheck], Analyzer]) -> Runtime:
+    schemas = ClusterOpenAPISchemas()
+    # The cluster's own OpenAPI first (CRDs included), the bundled built-in schemas as a fallback.
+    check = make_field_checker(ChainedSchemas([schemas, builtin_schemas()]))
+    return Runtime(analyzer=make_analyzer(check), catalog=CachedCatalog(), facts=CachedFacts(), schemas=schemas,
+                   field_check=check)
 
 
-_current = Runtime(analyzer=OfflineAnalyzer(), catalog=CachedCatalog(), facts=CachedFacts(),
-                   field_check=cluster_field_check())
+_current = _runtime(lambda _check: OfflineAnalyzer())
 
 
-def configure(analyzer: Analyzer, field_check: FieldCheck) -> None:
+def configure(make_analyzer: Callable[[FieldCheck], Analyzer]) -> None:
+    """`make_analyzer` gets the field checker, so a model's answers are checked against the same schemas."""
     global _current
-    _current = Runtime(analyzer=analyzer, catalog=CachedCatalog(), facts=CachedFacts(), field_check=field_check)
+    _current = _runtime(make_analyzer)
+
+
+def cluster_changed() -> None:
+    """A CRD was added, changed or removed: kinds, schemas and engines are read again on next use."""
+    _current.catalog.invalidate()
+    _current.facts.invalidate()
+    _current.schemas.invalidate()
 
 
 def field_check() -> FieldCheck:

@@ -24,9 +24,8 @@ def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) ->
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
-    field_check = runtime.cluster_field_check()
-    chosen = choose_analyzer("auto", field_check=field_check)
-    runtime.configure(chosen, field_check)
+    runtime.configure(lambda check: choose_analyzer("auto", field_check=check))
+    chosen = runtime.analyzer()
     logger.info("patternpolicy operator starting with the %s analyser", chosen.name)
     try:
         choice = choose_engine(read_facts())
@@ -43,3 +42,10 @@ def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) ->
 def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
     """In-cluster token first, then $KUBECONFIG as it is now (not as it was at import time)."""
     return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
+
+
+@kopf.on.event("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+def crd_changed(type: str | None, **_: Any) -> None:
+    """New or changed CRDs are seen without a restart: kinds, schemas and engines are re-read."""
+    if type in ("ADDED", "MODIFIED", "DELETED"):
+        runtime.cluster_changed()

@@ -44,7 +44,7 @@ class GenerateReport:
         return not self.problems and all(p.outcome != "error" for p in self.patterns)
 
 
-def _prepare_output(out: Path) -> None:
+def prepare_output(out: Path) -> None:
     """Owns `policies/` and `tests/` under out; refuses to clobber a directory it did not write."""
     out.mkdir(parents=True, exist_ok=True)
     owned = [out / "policies", out / "tests"]
@@ -55,8 +55,9 @@ def _prepare_output(out: Path) -> None:
     (out / MARKER).write_text("written by patternpolicy generate; policies/ and tests/ are replaced on each run\n")
 
 
-def _write_suite(directory: Path, generated: Generated, policy_paths: list[str]) -> None:
-    files = suite_files(generated.pattern.ref.name, generated.policies, generated.tests)
+def _write_suite(directory: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
+                 policy_paths: list[str]) -> None:
+    files = suite_files(name, policies, tests)
     files.pop("policies.yaml")
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
@@ -79,18 +80,14 @@ def _behaviour(suite_dir: Path, verify: bool) -> tuple[bool, str]:
     return False, "failed: " + "; ".join(run.failures)
 
 
-def _handle(generated: Generated, out: Path, verify: bool) -> PatternReport:
-    name = generated.pattern.ref.name
-    report = PatternReport(pattern=name, outcome="declined", analyzer=generated.analysis.analyzer,
-                           reason=generated.reason,
-                           dropped=[f"{d.rule}: {', '.join(d.reasons)}" for d in generated.dropped])
-    if not generated.enforceable:
-        return report
-    policy_dir, suite_dir = out / "policies" / name, out / "tests" / name
+def write_pattern_files(out: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
+                        report: PatternReport) -> None:
+    """policies/<pattern>/<policy>.yaml and the tests/<pattern>/ suite that proves them."""
+    policy_dir = out / "policies" / name
     policy_dir.mkdir(parents=True, exist_ok=True)
     policy_paths = []
     by_name: dict[str, list[dict[str, Any]]] = {}
-    for policy in generated.policies:  # a VAP and its binding share a name and a file
+    for policy in policies:  # a VAP and its binding share a name and a file
         by_name.setdefault(policy["metadata"]["name"], []).append(policy)
     for policy_name, objects in by_name.items():
         path = policy_dir / f"{policy_name}.yaml"
@@ -98,11 +95,21 @@ def _handle(generated: Generated, out: Path, verify: bool) -> PatternReport:
         policy_paths.append(f"../../policies/{name}/{path.name}")
         report.files.append(str(path.relative_to(out)))
         report.policies.append(policy_name)
-    _write_suite(suite_dir, generated, policy_paths)
-    ok, report.behaviour = _behaviour(suite_dir, verify)
+    _write_suite(out / "tests" / name, name, policies, tests, policy_paths)
+
+
+def _handle(generated: Generated, out: Path, verify: bool) -> PatternReport:
+    name = generated.pattern.ref.name
+    report = PatternReport(pattern=name, outcome="declined", analyzer=generated.analysis.analyzer,
+                           reason=generated.reason,
+                           dropped=[f"{d.rule}: {', '.join(d.reasons)}" for d in generated.dropped])
+    if not generated.enforceable:
+        return report
+    write_pattern_files(out, name, generated.policies, generated.tests, report)
+    ok, report.behaviour = _behaviour(out / "tests" / name, verify)
     if not ok:
         # A policy that fails its own samples is never handed out.
-        shutil.rmtree(policy_dir)
+        shutil.rmtree(out / "policies" / name)
         report.outcome, report.files, report.reason = "error", [], "behaviour check failed"
         return report
     report.outcome = "policies"
@@ -116,7 +123,7 @@ def generate(paths: list[Path], out: Path, analyzer: Analyzer, catalog: KindCata
     report = GenerateReport(problems=problems)
     if not patterns and not problems:
         problems.append(LoadProblem(", ".join(map(str, paths)), "no Pattern documents found"))
-    _prepare_output(out)
+    prepare_output(out)
     for pattern in patterns:
         try:
             generated = run_pipeline(pattern, analyzer, catalog, field_check=field_check, engine=engine)
