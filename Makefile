@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 
-.PHONY: sync-crds demo install install-test binaries lint test test-unit test-cluster test-engine clean
+.PHONY: bench sync-crds demo install install-test binaries lint test test-unit test-cluster test-engine clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,18 @@ binaries:
 	bash scripts/build-binaries.sh
 
 lint: install-test
-	$(BIN)/ruff check operator tests
+	$(BIN)/ruff check operator tests benchmarks
 	$(BIN)/mypy
 
+# Benchmarks first so that pytest's summary is the closing line.
 test: install-test binaries lint
+	$(MAKE) --no-print-directory bench
 	$(BIN)/pytest -ra tests
+
+# Speed and memory figures: printed, not asserted (see docs/benchmarks.md).
+bench: install-test binaries
+	$(BIN)/python benchmarks/bench_field_check.py
+	$(BIN)/python benchmarks/bench_proposal_latency.py --patterns 50 2>/dev/null
 
 test-unit: install-test
 	$(BIN)/pytest -ra tests/unit
