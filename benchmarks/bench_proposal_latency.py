@@ -22,7 +22,6 @@ sys.path[:0] = [str(ROOT), str(ROOT / "operator")]
 import yaml  # noqa: E402
 from kopf.testing import KopfRunner  # noqa: E402
 from kubernetes import client, config  # noqa: E402
-
 from tests.support.binaries import bin_dir  # noqa: E402
 from tests.support.controlplane import control_plane  # noqa: E402
 from tests.support.kube import install_crds  # noqa: E402
