@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from kopf.testing import KopfRunner
 from kubernetes import client, config
 
 from tests.support.controlplane import ControlPlane, control_plane
@@ -47,3 +48,12 @@ def bare_cluster(binaries: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         crds = [yaml.safe_load(p.read_text()) for p in sorted((ROOT / "crds").glob("*.yaml"))]
         install_crds(client.ApiextensionsV1Api(client.ApiClient(cfg)), crds)
         yield cp
+
+
+@pytest.fixture(scope="module")
+def operator(cluster: ControlPlane) -> Iterator[KopfRunner]:
+    """The operator in-process (kopf's KopfRunner), one per test module, against the session's cluster."""
+    with KopfRunner(["run", "-A", "--standalone", "-m", "patternpolicy.handlers"]) as runner:
+        yield runner
+    assert runner.exception is None, runner.output
+    assert runner.exit_code == 0, runner.output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,12 +14,6 @@ pytestmark = pytest.mark.cluster
 G, V = "patternpolicy.io", "v1alpha1"
 VP = ("policies.kyverno.io", "v1", "validatingpolicies")
 
-
-@pytest.fixture(scope="module")
-def operator(cluster: Any) -> Iterator[KopfRunner]:
-    with KopfRunner(["run", "-A", "--standalone", "-m", "patternpolicy.handlers"]) as runner:
-        yield runner
-    assert runner.exception is None, runner.output
 
 
 def proposal(api: client.CustomObjectsApi, name: str) -> dict[str, Any]:

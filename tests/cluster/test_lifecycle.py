@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,13 +18,6 @@ pytestmark = pytest.mark.cluster
 G, V = "patternpolicy.io", "v1alpha1"
 VP = ("policies.kyverno.io", "v1", "validatingpolicies")
 
-
-@pytest.fixture(scope="module")
-def operator(cluster: Any) -> Iterator[KopfRunner]:
-    with KopfRunner(["run", "-A", "--standalone", "-m", "patternpolicy.handlers"]) as runner:
-        yield runner
-    assert runner.exception is None, runner.output
-    assert runner.exit_code == 0, runner.output
 
 
 def pattern(name: str, description: str, **spec: Any) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +21,6 @@ pytestmark = pytest.mark.cluster
 G, V = "patternpolicy.io", "v1alpha1"
 VP = ("policies.kyverno.io", "v1", "validatingpolicies")
 
-
-@pytest.fixture(scope="module")
-def operator(cluster: Any) -> Iterator[KopfRunner]:
-    with KopfRunner(["run", "-A", "--standalone", "-m", "patternpolicy.handlers"]) as runner:
-        yield runner
-    assert runner.exception is None, runner.output
 
 
 def phase(api: client.CustomObjectsApi, name: str) -> str | None:

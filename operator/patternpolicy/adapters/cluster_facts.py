@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from patternpolicy.adapters.kube import KubeError, get_json
+from patternpolicy.adapters.ttl_cache import TtlCache
 from patternpolicy.compile.choice import ClusterFacts, parse_version
 
 
@@ -59,19 +59,6 @@ def read_facts() -> ClusterFacts:
     return facts
 
 
-class CachedFacts:
-    """Engines come and go with CRDs; re-read at most every `ttl` seconds."""
-
-    def __init__(self, ttl: float = 30.0) -> None:
-        self.ttl = ttl
-        self._facts: ClusterFacts | None = None
-        self._at = 0.0
-
-    def get(self) -> ClusterFacts:
-        if self._facts is None or time.monotonic() - self._at > self.ttl:
-            self._facts = read_facts()
-            self._at = time.monotonic()
-        return self._facts
-
-    def invalidate(self) -> None:
-        self._at = float("-inf")
+def cached_facts(ttl: float = 30.0) -> TtlCache[ClusterFacts]:
+    """Engines come and go with CRDs: re-read on CRD events, and at most `ttl` seconds old otherwise."""
+    return TtlCache(read_facts, ttl)

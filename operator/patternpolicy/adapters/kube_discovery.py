@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from patternpolicy.adapters.kube import get_json
+from patternpolicy.adapters.ttl_cache import TtlCache
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.models.rules import KindRef
 
@@ -36,19 +36,6 @@ def discover_catalog() -> KindCatalog:
     return KindCatalog([k for k, _ in entries], {f"{k.group}/{k.kind}": s for k, s in entries})
 
 
-class CachedCatalog:
-    """Discovery is cheap but not free; CRD changes show up within `ttl` seconds."""
-
-    def __init__(self, ttl: float = 30.0) -> None:
-        self.ttl = ttl
-        self._catalog: KindCatalog | None = None
-        self._at = 0.0
-
-    def get(self) -> KindCatalog:
-        if self._catalog is None or time.monotonic() - self._at > self.ttl:
-            self._catalog = discover_catalog()
-            self._at = time.monotonic()
-        return self._catalog
-
-    def invalidate(self) -> None:
-        self._at = float("-inf")
+def cached_catalog(ttl: float = 30.0) -> TtlCache[KindCatalog]:
+    """Discovery is cheap but not free; CRD events invalidate it, the TTL bounds staleness otherwise."""
+    return TtlCache(discover_catalog, ttl)

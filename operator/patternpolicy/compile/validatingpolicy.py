@@ -27,19 +27,23 @@ def resource_rules(targets: list[KindRef], operations: Sequence[str]) -> list[di
     ]
 
 
-def compile_validating_policy(pattern: Pattern, rule: Rule, api_version: str = API_VERSION) -> dict[str, Any]:
-    generation = pattern.spec.policy_generation
-    action = "Deny" if generation.failure_action == "Enforce" else "Audit"
+def admission_spec(pattern: Pattern, rule: Rule) -> dict[str, Any]:
+    """matchConstraints, variables and validations: the part ValidatingPolicy and VAP share."""
     spec: dict[str, Any] = {
-        "validationActions": [action],
         "matchConstraints": {
             "resourceRules": resource_rules(rule.targets, rule.operations),
-            "namespaceSelector": namespace_selector(generation.namespaces),
+            "namespaceSelector": namespace_selector(pattern.spec.policy_generation.namespaces),
         },
     }
     if rule.variables:
         spec["variables"] = [v.model_dump() for v in rule.variables]
     spec["validations"] = [v.model_dump() for v in rule.validations]
+    return spec
+
+
+def compile_validating_policy(pattern: Pattern, rule: Rule, api_version: str = API_VERSION) -> dict[str, Any]:
+    action = "Deny" if pattern.spec.policy_generation.failure_action == "Enforce" else "Audit"
+    spec = {"validationActions": [action], **admission_spec(pattern, rule)}
     return {
         "apiVersion": api_version,
         "kind": KIND,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from patternpolicy.compile.naming import policy_annotations, policy_labels, policy_name
-from patternpolicy.compile.scope import namespace_selector
-from patternpolicy.compile.validatingpolicy import resource_rules
+from patternpolicy.compile.validatingpolicy import admission_spec
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Rule
 
@@ -17,16 +16,7 @@ def compile_vap(pattern: Pattern, rule: Rule) -> list[dict[str, Any]]:
     generation = pattern.spec.policy_generation
     name = policy_name(pattern.ref.name, rule.id)
     labels = policy_labels(pattern.ref, rule.id)
-    spec: dict[str, Any] = {
-        "failurePolicy": "Fail",
-        "matchConstraints": {
-            "resourceRules": resource_rules(rule.targets, rule.operations),
-            "namespaceSelector": namespace_selector(generation.namespaces),
-        },
-    }
-    if rule.variables:
-        spec["variables"] = [v.model_dump() for v in rule.variables]
-    spec["validations"] = [v.model_dump() for v in rule.validations]
+    spec = {"failurePolicy": "Fail", **admission_spec(pattern, rule)}
     policy = {
         "apiVersion": API_VERSION, "kind": "ValidatingAdmissionPolicy",
         "metadata": {"name": name, "labels": labels,

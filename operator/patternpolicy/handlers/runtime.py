@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from patternpolicy.adapters.cluster_facts import CachedFacts
+from patternpolicy.adapters.cluster_facts import cached_facts
 from patternpolicy.adapters.cluster_schemas import ClusterOpenAPISchemas
-from patternpolicy.adapters.kube_discovery import CachedCatalog
+from patternpolicy.adapters.kube_discovery import cached_catalog
+from patternpolicy.adapters.ttl_cache import TtlCache
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.analysis.offline import OfflineAnalyzer
+from patternpolicy.compile.choice import ClusterFacts
+from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.schemas import ChainedSchemas, builtin_schemas
 from patternpolicy.services.pipeline import FieldCheck
 from patternpolicy.validate.field_check import make_field_checker
@@ -18,8 +21,8 @@ from patternpolicy.validate.field_check import make_field_checker
 @dataclass
 class Runtime:
     analyzer: Analyzer
-    catalog: CachedCatalog
-    facts: CachedFacts
+    catalog: TtlCache[KindCatalog]
+    facts: TtlCache[ClusterFacts]
     schemas: ClusterOpenAPISchemas
     field_check: FieldCheck
 
@@ -28,7 +31,7 @@ def _runtime(make_analyzer: Callable[[FieldCheck], Analyzer]) -> Runtime:
     schemas = ClusterOpenAPISchemas()
     # The cluster's own OpenAPI first (CRDs included), the bundled built-in schemas as a fallback.
     check = make_field_checker(ChainedSchemas([schemas, builtin_schemas()]))
-    return Runtime(analyzer=make_analyzer(check), catalog=CachedCatalog(), facts=CachedFacts(), schemas=schemas,
+    return Runtime(analyzer=make_analyzer(check), catalog=cached_catalog(), facts=cached_facts(), schemas=schemas,
                    field_check=check)
 
 
@@ -56,9 +59,9 @@ def analyzer() -> Analyzer:
     return _current.analyzer
 
 
-def catalog() -> CachedCatalog:
+def catalog() -> TtlCache[KindCatalog]:
     return _current.catalog
 
 
-def facts() -> CachedFacts:
+def facts() -> TtlCache[ClusterFacts]:
     return _current.facts
