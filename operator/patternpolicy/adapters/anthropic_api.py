@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"  # configurable: PATTERNPOLICY_MODEL
 
 
 class ModelUnavailable(RuntimeError):
