@@ -25,6 +25,10 @@ def pattern(name: str, description: str, **spec: Any) -> dict[str, Any]:
             "spec": {"description": description, **spec}}
 
 
+def pattern_status(api: client.CustomObjectsApi, name: str) -> Any:
+    return (get_or_none(api, G, V, "patterns", name) or {}).get("status")
+
+
 def proposal_table(cluster: Any) -> dict[str, list[Any]]:
     """What `kubectl get pp` prints: the server-side Table built from our printer columns."""
     data = get_json(f"/apis/{G}/{V}/policyproposals", accept="application/json;as=Table;v=v1;g=meta.k8s.io")
@@ -130,8 +134,11 @@ def test_a_crd_added_while_running_is_governable_without_restart(api: client.Cus
     eventually(served, what="Widget served")
     api.create_cluster_custom_object(G, V, "patterns", pattern(
         "widget-owner", "Widgets must carry the label `team`"))
-    proposal = eventually(lambda: (p := get_or_none(api, G, V, "policyproposals", "widget-owner-g1"))
-                          and p.get("status", {}).get("phase") and p, what="proposal for the new kind")
+    try:
+        proposal = eventually(lambda: (p := get_or_none(api, G, V, "policyproposals", "widget-owner-g1"))
+                              and p.get("status", {}).get("phase") and p, what="proposal for the new kind")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; pattern status: {pattern_status(api, 'widget-owner')}") from None
     assert proposal["status"]["phase"] == "Pending", proposal["status"]
     (policy,) = proposal["spec"]["policies"]
     assert policy["spec"]["matchConstraints"]["resourceRules"][0]["apiGroups"] == ["example.com"]

@@ -150,3 +150,14 @@ def test_unreachable_endpoint() -> None:
         url = server.url
     with pytest.raises(ModelUnavailable, match="cannot reach"):
         analyzer(url, retries=0, timeout=2).analyze(PATTERN, CATALOG)
+
+
+def test_a_retry_of_the_same_generation_reuses_the_answer() -> None:
+    from patternpolicy.analysis.memo import MemoizedAnalyzer
+
+    with fake_anthropic(tool_use(GOOD_ANSWER)) as server:
+        memo = MemoizedAnalyzer(analyzer(server.url))
+        first = memo.analyze(PATTERN, CATALOG)
+        again = memo.analyze(PATTERN, CATALOG)
+    assert first.enforceable and again == first
+    assert len(server.requests) == 1

@@ -23,12 +23,17 @@ class ClusterOpenAPISchemas:
         try:
             kinds = openapi_v3_kind_schemas(get_json(path))
         except KubeError:
-            kinds = {}  # not served: other sources in the chain may still know the kind
+            return {}  # not served (yet): other sources in the chain may know the kind; not cached
         self._documents[path] = (time.monotonic(), kinds)
         return kinds
 
     def schema_for(self, group: str, version: str, kind: str) -> KindSchema | None:
-        return self._group_version(group, version).get(GVK(group, version, kind))
+        found = self._group_version(group, version).get(GVK(group, version, kind))
+        if found is None:
+            # A CRD's schema is published a moment after the kind is served: look again before giving up.
+            self._documents.pop(f"/openapi/v3/apis/{group}/{version}" if group else f"/openapi/v3/api/{version}", None)
+            found = self._group_version(group, version).get(GVK(group, version, kind))
+        return found
 
     def invalidate(self) -> None:
         self._documents.clear()

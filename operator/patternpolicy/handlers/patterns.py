@@ -21,6 +21,7 @@ from patternpolicy.reconcile.status import (
     pattern_status_waiting,
 )
 from patternpolicy.services.pipeline import PipelineError, run_pipeline
+from patternpolicy.validate.field_check import NO_SCHEMA
 
 
 def _already_handled(status: dict[str, Any], ref: PatternRef) -> bool:
@@ -47,6 +48,9 @@ def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status:
         if _already_handled(current, ref):
             logger.debug("generation %s already handled", ref.generation)
             return
+        # A new generation is rare and analysed once: read discovery afresh, so that a kind whose
+        # CRD was installed a moment ago is already known (CRD events may arrive after this pattern's).
+        runtime.catalog().invalidate()
         catalog = runtime.catalog().get()
         choice = choose_engine(runtime.facts().get(), pattern.spec.policy_generation.engine)
     except KubeError as exc:
@@ -64,6 +68,9 @@ def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status:
     except ModelUnavailable as exc:
         patch.status.update(pattern_status_waiting(current, ref.generation, str(exc)))
         raise kopf.TemporaryError(f"model unavailable: {exc}", delay=60) from exc
+    if any(NO_SCHEMA in reason for dropped in generated.dropped for reason in dropped.reasons):
+        runtime.cluster_changed()
+        raise kopf.TemporaryError("a target kind's schema is not published yet; retrying", delay=5)
     proposal: str | None = None
     if generated.enforceable:
         body_ = build_proposal(generated)

@@ -10,6 +10,7 @@ from patternpolicy.adapters.cluster_schemas import ClusterOpenAPISchemas
 from patternpolicy.adapters.kube_discovery import cached_catalog
 from patternpolicy.adapters.ttl_cache import TtlCache
 from patternpolicy.analysis.base import Analyzer
+from patternpolicy.analysis.memo import MemoizedAnalyzer
 from patternpolicy.analysis.offline import OfflineAnalyzer
 from patternpolicy.compile.choice import ClusterFacts
 from patternpolicy.discovery.catalog import KindCatalog
@@ -31,7 +32,7 @@ def _runtime(make_analyzer: Callable[[FieldCheck], Analyzer]) -> Runtime:
     schemas = ClusterOpenAPISchemas()
     # The cluster's own OpenAPI first (CRDs included), the bundled built-in schemas as a fallback.
     check = make_field_checker(ChainedSchemas([schemas, builtin_schemas()]))
-    return Runtime(analyzer=make_analyzer(check), catalog=cached_catalog(), facts=cached_facts(), schemas=schemas,
+    return Runtime(analyzer=MemoizedAnalyzer(make_analyzer(check)), catalog=cached_catalog(), facts=cached_facts(), schemas=schemas,
                    field_check=check)
 
 

@@ -22,6 +22,7 @@ def analysis_status(generated: Generated) -> dict[str, Any]:
             for r in analysis.rules
         ],
         "droppedRules": [{"rule": d.rule, "reasons": d.reasons} for d in generated.dropped],
+        **({"inputTokens": analysis.input_tokens, "attempts": analysis.attempts} if analysis.attempts else {}),
     }
 
 

@@ -25,6 +25,9 @@ from patternpolicy.validate.cel_syntax import Syntax, Unparsable, parse
 
 FieldCheck = Callable[[Rule], list[str]]
 
+# A kind the cluster serves but whose schema is not published yet (a CRD just installed): retry later.
+NO_SCHEMA = "no schema known"
+
 
 @dataclass
 class ParsedRule:
@@ -88,7 +91,7 @@ def _check_kind(label: str, kind: KindRef, reads: set[Path], source: SchemaSourc
     if schema is None:
         if not require_schema:
             return []
-        return [f"{label}: no schema known for {kind.api_version} {kind.kind}, so its fields cannot be checked"]
+        return [f"{label}: {NO_SCHEMA} for {kind.api_version} {kind.kind}, so its fields cannot be checked"]
     problems: list[str] = []
     seen: set[tuple[str, str]] = set()
     for path in leaves(reads):
