@@ -32,8 +32,8 @@ def _runtime(make_analyzer: Callable[[FieldCheck], Analyzer]) -> Runtime:
     schemas = ClusterOpenAPISchemas()
     # The cluster's own OpenAPI first (CRDs included), the bundled built-in schemas as a fallback.
     check = make_field_checker(ChainedSchemas([schemas, builtin_schemas()]))
-    return Runtime(analyzer=MemoizedAnalyzer(make_analyzer(check)), catalog=cached_catalog(), facts=cached_facts(), schemas=schemas,
-                   field_check=check)
+    return Runtime(analyzer=MemoizedAnalyzer(make_analyzer(check)), catalog=cached_catalog(), facts=cached_facts(),
+                   schemas=schemas, field_check=check)
 
 
 _current = _runtime(lambda _check: OfflineAnalyzer())
