@@ -48,9 +48,9 @@ class CountingEmbedder:
     def dimension(self) -> int:
         return self.inner.dimension
 
-    def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+    def embed(self, texts: Sequence[str], max_tokens: int | None = None) -> npt.NDArray[np.float32]:
         self.texts += len(texts)
-        return self.inner.embed(texts)
+        return self.inner.embed(texts, max_tokens)
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,22 @@ def test_similar_texts_score_higher_than_unrelated(embedder: MiniLMEmbedder) -> 
     assert float(query @ near) > float(query @ far) + 0.2
 
 
+def test_threads_do_not_change_the_vectors(model_dir: Path, reference: dict[str, object]) -> None:
+    samples = reference["samples"]
+    assert isinstance(samples, list)
+    texts = [s["text"] for s in samples] * 8  # enough tokens for the parallel path
+    sequential = MiniLMEmbedder(model_dir, workers=1).embed(texts)
+    parallel = MiniLMEmbedder(model_dir, workers=3).embed(texts)
+    assert np.allclose(sequential, parallel, atol=1e-6)
+
+
+def test_max_tokens_truncates_harder_than_the_model(embedder: MiniLMEmbedder) -> None:
+    text = "Certificate: " + "a signed X.509 certificate stored in a secret " * 20
+    cut, full = embedder.embed([text], max_tokens=16)[0], embedder.embed([text])[0]
+    assert float(cut @ full) < 0.999
+    assert float(cut @ embedder.embed([" ".join(text.split()[:12])])[0]) > 0.95
+
+
 def test_texts_past_the_limit_are_truncated_like_the_reference(embedder: MiniLMEmbedder) -> None:
     long_text = "policy " * 1000
     ids = embedder.tokenizer.encode(long_text, embedder.max_length).ids

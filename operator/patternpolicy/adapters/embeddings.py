@@ -12,7 +12,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -32,6 +34,14 @@ TOKEN_BUDGET = 4096
 # batch x length^2 per pass, so the attention scores (x 12 heads x 4 bytes) stay under ~16 MB.
 ATTENTION_BUDGET = 4096 * 80
 MAX_BATCH = 128
+THREADS_ENV = "PATTERNPOLICY_EMBEDDING_THREADS"
+# Below this many tokens a call is one small batch: threads would cost more than they save.
+_PARALLEL_MIN_TOKENS = 512
+
+try:  # optional: without it, embedding runs on numpy's own (BLAS-only) threading
+    from threadpoolctl import threadpool_limits as _threadpool_limits  # type: ignore[import-untyped]
+except ImportError:  # pragma: no cover - depends on the environment
+    _threadpool_limits = None
 
 
 class Embedder(Protocol):
@@ -43,7 +53,7 @@ class Embedder(Protocol):
     @property
     def dimension(self) -> int: ...
 
-    def embed(self, texts: Sequence[str]) -> F32: ...
+    def embed(self, texts: Sequence[str], max_tokens: int | None = None) -> F32: ...
 
 
 @dataclass(frozen=True)
@@ -83,11 +93,43 @@ def _max_seq_length(model_dir: Path, default: int = 256) -> int:
     return default
 
 
+def embedding_workers() -> int:
+    """Threads for embedding: PATTERNPOLICY_EMBEDDING_THREADS, else the CPUs this process may use."""
+    configured = os.environ.get(THREADS_ENV, "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def plan_batches(lengths: Sequence[int], token_budget: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length (little padding) within the token and attention budgets."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    start = 0
+    while start < len(order):
+        longest, end = 0, start
+        while end < len(order) and end - start < MAX_BATCH:
+            longest = max(longest, lengths[order[end]])
+            count = end - start + 1
+            if end > start and (count * longest > token_budget or count * longest**2 > ATTENTION_BUDGET):
+                break
+            end += 1
+        batches.append(order[start:end])
+        start = end
+    return batches
+
+
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2 (or another BERT sentence-transformer with mean pooling) on numpy."""
 
-    def __init__(self, model_dir: Path, max_length: int | None = None) -> None:
+    def __init__(self, model_dir: Path, max_length: int | None = None, workers: int | None = None) -> None:
         self.model_dir = model_dir
+        self.workers = workers or embedding_workers()
+        self._executor: ThreadPoolExecutor | None = None
+        self._parallel_lock = threading.Lock()  # thread limits are process-wide: one parallel embed at a time
         self.tokenizer = WordPieceTokenizer.from_file(model_dir / "tokenizer.json")
         self.encoder = BertEncoder.from_dir(model_dir)
         self.max_length = min(max_length or _max_seq_length(model_dir), self.encoder.config.max_positions)
@@ -100,29 +142,35 @@ class MiniLMEmbedder:
     def dimension(self) -> int:
         return self.encoder.config.hidden_size
 
-    def embed(self, texts: Sequence[str]) -> F32:
-        """One normalised row per text, in input order."""
+    def embed(self, texts: Sequence[str], max_tokens: int | None = None) -> F32:
+        """One normalised row per text, in input order; max_tokens truncates harder than the model's limit
+        (embedding cost grows with length; the index caps the long tail of CRD descriptions)."""
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
+        limit = min(max_tokens, self.max_length) if max_tokens else self.max_length
         # sentence-transformers strips the text before tokenizing.
-        encoded = [self.tokenizer.encode(t.strip(), self.max_length).ids for t in texts]
-        # Batches of similar lengths waste little compute on padding.
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-        start = 0
-        while start < len(order):
-            longest = len(encoded[order[start]])
-            end = start
-            while end < len(order) and end - start < MAX_BATCH:
-                longest = max(longest, len(encoded[order[end]]))
-                count = end - start + 1
-                if end > start and (count * longest > TOKEN_BUDGET or count * longest**2 > ATTENTION_BUDGET):
-                    break
-                end += 1
-            chunk = order[start:end]
-            out[chunk] = self._embed_batch([encoded[i] for i in chunk])
-            start = end
+        encoded = [self.tokenizer.encode(t.strip(), limit).ids for t in texts]
+        total = sum(len(ids) for ids in encoded)
+        workers = self.workers if total >= _PARALLEL_MIN_TOKENS and _threadpool_limits is not None else 1
+        batches = plan_batches([len(ids) for ids in encoded], max(64, min(TOKEN_BUDGET, -(-total // workers))))
+        if workers == 1:
+            for rows in batches:
+                out[rows] = self._embed_batch([encoded[i] for i in rows])
+            return out
+        # One BLAS thread per batch and one batch per core: numpy's elementwise steps (GELU,
+        # softmax, LayerNorm) are single-threaded, so this keeps every core busy (1.4x on 2 cores).
+        assert _threadpool_limits is not None
+        with self._parallel_lock, _threadpool_limits(limits=1, user_api="blas"):
+            results = self._pool().map(lambda rows: self._embed_batch([encoded[i] for i in rows]), batches)
+            for rows, vectors in zip(batches, results, strict=True):
+                out[rows] = vectors
         return out
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="embed")
+        return self._executor
 
     def _embed_batch(self, batch: list[list[int]]) -> F32:
         length = max(len(ids) for ids in batch)
