@@ -24,7 +24,7 @@ from tests.support.kind_cases import Case, all_entries, load
 
 from patternpolicy.adapters.embeddings import Embedder, load_embedder
 from patternpolicy.adapters.qdrant_store import QdrantStore
-from patternpolicy.discovery.index import AMBIGUITY_FLOOR, RELATIVE_MARGIN, CapabilityIndex
+from patternpolicy.discovery.index import AMBIGUITY_FLOOR, LEXICAL_WEIGHT, RELATIVE_MARGIN, CapabilityIndex
 
 THRESHOLDS = [round(0.20 + 0.02 * i, 2) for i in range(21)]
 NAMED_THRESHOLDS = [round(0.30 + 0.02 * i, 2) for i in range(16)]
@@ -76,7 +76,7 @@ def _median(values: list[float]) -> float:
     return ordered[(len(ordered) - 1) // 2]
 
 
-def calibrate_semantic(index: CapabilityIndex, cases: list[Case]) -> tuple[float, float, float]:
+def calibrate_semantic(index: CapabilityIndex, cases: list[Case], show: bool = True) -> tuple[float, float, float]:
     """Both semantic thresholds on a grid; among the settings with the best F1, the middle one."""
     grid = {}
     for threshold in THRESHOLDS:
@@ -87,6 +87,8 @@ def calibrate_semantic(index: CapabilityIndex, cases: list[Case]) -> tuple[float
     ties = [k for k, r in grid.items() if round(r[2], 3) == best_f1]
     best_named = _median([n for _, n in ties])
     best = _median([t for t, n in ties if n == best_named])
+    if not show:
+        return best, best_named, grid[(best, best_named)][2]
     print(f"\n== semantic (cosine), threshold for texts that name no kind (named-text threshold {best_named:.2f})")
     print("   threshold  precision  recall  F1   (tp fp fn)")
     for t in THRESHOLDS:
@@ -144,6 +146,12 @@ def main() -> None:
     best, best_named, f1 = calibrate_semantic(index, cases)
     best_lexical, f1_lexical = calibrate_lexical(lexical, cases)
     if args.margins:
+        print("\n== best F1 (and thresholds) by weight of word overlap in the semantic score")
+        for weight in (0.0, 0.1, 0.2, 0.3):
+            index.lexical_weight = weight
+            t, n, f = calibrate_semantic(index, cases, show=False)
+            print(f"   weight {weight:.1f}: F1 {f:.3f} at thresholds {t:.2f} / {n:.2f}")
+        index.lexical_weight = LEXICAL_WEIGHT
         print("\n== F1 at the chosen thresholds, by margin")
         index.semantic_threshold, index.named_threshold = best, best_named
         for relative in (0.0, 0.02, 0.05, 0.10, 1.0):

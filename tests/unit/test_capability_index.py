@@ -97,7 +97,7 @@ def test_azure_postgres_pattern_finds_the_server_and_the_named_resource_group(sh
     named, similar = result.matches
     assert named.reason == "exact" and "resource group" in named.explanation
     assert similar.reason == "semantic" and similar.score >= SEMANTIC_THRESHOLD
-    assert f"cosine {similar.score:.2f}" in similar.explanation
+    assert f"score {similar.score:.2f}" in similar.explanation and "cosine" in similar.explanation
     # The MySQL server of the same name is the distractor: close, but not the closest.
     assert "FlexibleServer.dbformysql.azure.com" not in _keys(result.kinds())
 
@@ -160,8 +160,8 @@ def test_text_about_no_kind_finds_nothing_semantic(shared: CapabilityIndex) -> N
 def test_threshold_decides_what_counts_as_similar(model: MiniLMEmbedder, tmp_path: Path) -> None:
     index = _open(tmp_path / "index", model)
     index.upsert(all_entries())
-    text = "Metrics scraping configuration must use HTTPS endpoints."
-    assert _keys(index.search(text).kinds()) == ["ServiceMonitor.monitoring.coreos.com"]
+    text = "Prometheus alerting rules must have a severity label and a runbook annotation."
+    assert _keys(index.search(text).kinds()) == ["PrometheusRule.monitoring.coreos.com"]
     index.semantic_threshold = 0.99
     assert index.search(text).matches == []
     index.semantic_threshold, index.relative_margin = -1.0, 2.0  # everything is similar enough

@@ -27,6 +27,24 @@ def split_camel(name: str) -> str:
     return spaced.lower()
 
 
+# Text in CRD descriptions that says nothing about the kind: links, placeholders, code-generator
+# labels and kubebuilder's "X is the Schema for the xs API". Removing it leaves the 64 embedded
+# tokens to words that carry meaning.
+_NOISE = (
+    re.compile(r"https?://\S+"),
+    re.compile(r"\{[^{}]*\}"),
+    re.compile(r"(?i)\b(generator information|generated from|arm uri|see more details at)\s*:"),
+    re.compile(r"[`*]+|\s-\s|/+"),
+)
+
+
+def clean_description(kind: str, plural: str, description: str) -> str:
+    text = re.sub(rf"(?i)\b{re.escape(kind)} is the schema for the {re.escape(plural)} api\.?", " ", description)
+    for pattern in _NOISE:
+        text = pattern.sub(" ", text)
+    return " ".join(text.split())
+
+
 def version_priority(version: str) -> tuple[int, int, int]:
     """Kubernetes' order: GA before beta before alpha, higher numbers first; others last."""
     match = _VERSION.match(version)
@@ -66,16 +84,18 @@ class KindEntry:
                        namespaced=self.namespaced)
 
     def embedding_text(self) -> str:
-        """What the semantic index embeds: names in words, group, categories, then the description."""
-        head = f"{self.kind} ({split_camel(self.kind)}, {self.plural})"
+        """What the semantic index embeds: the name in words, the group, then the description's gist."""
+        spaced = split_camel(self.kind)
+        head = f"{self.kind} ({spaced})" if spaced != self.kind.lower() else self.kind
         head += f" in API group {self.group}" if self.group else " in the core API"
-        if self.categories:
-            head += f", categories {', '.join(self.categories)}"
-        words = self.description.split()
+        group_words = set(re.split(r"[.\-]", self.group))
+        categories = [c for c in self.categories if c not in group_words]  # most repeat the group
+        if categories:
+            head += f", categories {', '.join(categories)}"
+        words = clean_description(self.kind, self.plural, self.description).split()
         if not words:
             return head
-        summary = " ".join(words[:DESCRIPTION_WORDS])
-        return f"{head}: {summary}"
+        return f"{head}: {' '.join(words[:DESCRIPTION_WORDS])}"
 
     def text_hash(self) -> str:
         return hashlib.sha256(self.embedding_text().encode("utf-8")).hexdigest()[:16]

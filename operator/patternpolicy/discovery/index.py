@@ -26,13 +26,16 @@ from patternpolicy.discovery.entries import KindEntry, point_id
 from patternpolicy.discovery.lexical import LexicalScorer
 from patternpolicy.models.rules import KindRef
 
-# Calibrated on tests/data/kind_search_cases.json with all-MiniLM-L6-v2, F1 0.707 (the middle of
+# Calibrated on tests/data/kind_search_cases.json with all-MiniLM-L6-v2, F1 0.718 (the middle of
 # the best-F1 settings; scripts/calibrate_kind_search.py, docs/discovery.md has the sweeps).
-# For texts that name no kind: the closest kind counts when its cosine reaches this.
-SEMANTIC_THRESHOLD = 0.34
+# Scores are cosine + LEXICAL_WEIGHT x word overlap. For texts that name no kind, the closest
+# kind counts when its score reaches this.
+SEMANTIC_THRESHOLD = 0.38
 # For what remains of a text once the kinds it names are taken out ("Azure PostgreSQL servers
 # must reference a [ResourceGroup]"): a second subject must be clearer than a first one.
-NAMED_THRESHOLD = 0.48
+NAMED_THRESHOLD = 0.50
+# Weight of word overlap (lexical.py, 0..1) added to the cosine in the semantic stage.
+LEXICAL_WEIGHT = 0.1
 # Similar kinds must also be within this much of the closest kind's cosine. Zero keeps only
 # the closest kind (and exact ties): on the labelled cases every wider margin added more
 # related-but-wrong neighbours (FlexibleServersDatabase beside FlexibleServer) than it found.
@@ -48,8 +51,9 @@ LEXICAL_THRESHOLD = 0.26
 # operative sentence matches its kind better than the whole paragraph does.
 MAX_SENTENCES = 8
 _EMBED_BATCH = 512  # entries embedded (and written to Qdrant) per call while building
-# Tokens of a kind's text that get embedded. Kind, group and the opening of the description
-# fit; long generated descriptions would double the build time (F1 0.717 uncut, 0.706 cut).
+# Tokens of a kind's text that get embedded: kind, group and the opening of the description
+# fit; long generated descriptions would double the build time for little (the thresholds
+# above were calibrated with this cut).
 ENTRY_MAX_TOKENS = 64
 
 Reason = Literal["exact", "group", "semantic", "lexical"]
@@ -60,9 +64,9 @@ Mode = Literal["hybrid", "lexical"]
 class KindMatch:
     entry: KindEntry
     reason: Reason
-    score: float  # 1.0 for exact and group matches; cosine or overlap otherwise
+    score: float  # 1.0 for exact and group matches; cosine (plus weighted word overlap) or overlap otherwise
     evidence: str  # the words that named it, or the text it was semantically close to
-    detail: str = ""  # how a name shared by several kinds was resolved
+    detail: str = ""  # how a shared name was resolved, or what a semantic score is made of
 
     @property
     def kind(self) -> KindRef:
@@ -75,7 +79,7 @@ class KindMatch:
         if self.reason == "group":
             return f"its API group {self.entry.group} is named in the text"
         if self.reason == "semantic":
-            return f"semantically similar (cosine {self.score:.2f}) to {self.evidence!r}"
+            return f"similar in meaning to {self.evidence!r}: score {self.score:.2f} ({self.detail})"
         return f"shares the words {self.evidence} with its name or description (overlap {self.score:.2f})"
 
 
@@ -107,6 +111,14 @@ def _sentences(text: str) -> list[str]:
     return parts[:MAX_SENTENCES] if len(parts) > 1 else []
 
 
+@dataclass(frozen=True)
+class _Fused:
+    score: float
+    cosine: float
+    overlap: float
+    query: str
+
+
 def _without(text: str, phrases: list[str]) -> str:
     """The text with the named phrases removed ('resource group' also removes 'ResourceGroups')."""
     for phrase in phrases:
@@ -126,7 +138,7 @@ class CapabilityIndex:
 
     def __init__(self, embedder: Embedder | None, store: QdrantStore | None, note: str,
                  semantic_threshold: float = SEMANTIC_THRESHOLD, named_threshold: float = NAMED_THRESHOLD,
-                 lexical_threshold: float = LEXICAL_THRESHOLD,
+                 lexical_threshold: float = LEXICAL_THRESHOLD, lexical_weight: float = LEXICAL_WEIGHT,
                  relative_margin: float = RELATIVE_MARGIN, ambiguity_margin: float = AMBIGUITY_MARGIN,
                  ambiguity_floor: float = AMBIGUITY_FLOOR) -> None:
         if (embedder is None) != (store is None):
@@ -137,6 +149,7 @@ class CapabilityIndex:
         self.semantic_threshold = semantic_threshold
         self.named_threshold = named_threshold
         self.lexical_threshold = lexical_threshold
+        self.lexical_weight = lexical_weight
         self.relative_margin = relative_margin
         self.ambiguity_margin = ambiguity_margin
         self.ambiguity_floor = ambiguity_floor
@@ -267,17 +280,20 @@ class CapabilityIndex:
             for entry in self._group_mentions(text):
                 add(KindMatch(entry, "group", 1.0, entry.group))
             if semantic:
-                threshold = self.semantic_threshold
+                threshold, query_text = self.semantic_threshold, text
                 named = [m.evidence for m in matches if m.reason == "exact"]
                 if named:
                     # What the text names is settled; look for what the rest of it describes,
                     # so the named kind's own words do not pull in its neighbours.
-                    scores, threshold = self._scores(_without(text, named)), self.named_threshold
-                best = max((score for key, (score, _) in scores.items() if key not in seen), default=0.0)
+                    query_text, threshold = _without(text, named), self.named_threshold
+                    scores = self._scores(query_text)
+                fused = self._fuse(query_text, scores)
+                best = max((f.score for key, f in fused.items() if key not in seen), default=0.0)
                 floor = max(threshold, best - self.relative_margin)
-                ranked = sorted(scores.items(), key=lambda kv: -kv[1][0])
-                similar = [KindMatch(self._entries[key], "semantic", score, query)
-                           for key, (score, query) in ranked if score >= floor and key not in seen]
+                ranked = sorted(fused.items(), key=lambda kv: -kv[1].score)
+                similar = [KindMatch(self._entries[key], "semantic", f.score, f.query,
+                                     f"cosine {f.cosine:.2f} + {self.lexical_weight:g} x word overlap {f.overlap:.2f}")
+                           for key, f in ranked if f.score >= floor and key not in seen]
                 for match in similar[:limit]:
                     add(match)
                 return SearchResult(text, "hybrid", self.note, self.semantic_threshold, matches)
@@ -305,6 +321,13 @@ class CapabilityIndex:
                 if key in self._entries and hit.score > best.get(key, (-1.0, ""))[0]:
                     best[key] = (hit.score, query)
         return best
+
+    def _fuse(self, text: str, scores: dict[str, tuple[float, str]]) -> dict[str, _Fused]:
+        """Cosine plus a little word overlap: the model's vocabulary splits product names
+        (PostgreSQL, Kafka, Redis) into fragments; shared words put that signal back."""
+        overlap = {hit.key: hit.score for hit in self._lexical_now().score(text)} if self.lexical_weight else {}
+        return {key: _Fused(cosine + self.lexical_weight * overlap.get(key, 0.0), cosine, overlap.get(key, 0.0), query)
+                for key, (cosine, query) in scores.items()}
 
     def _named(self, text: str, scores: dict[str, tuple[float, str]]) -> list[KindMatch]:
         """Exact mentions; a name several kinds share is resolved by a named group, else by meaning."""
