@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping
@@ -97,16 +98,22 @@ class KindEntry:
             return head
         return f"{head}: {' '.join(words[:DESCRIPTION_WORDS])}"
 
-    def text_hash(self) -> str:
-        return hashlib.sha256(self.embedding_text().encode("utf-8")).hexdigest()[:16]
+    def content_hash(self) -> str:
+        """Changes when anything stored for the kind changes (its text, versions, names, scope)."""
+        return hashlib.sha256(json.dumps(self._fields(), sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
-    def to_payload(self) -> dict[str, Any]:
+    def _fields(self) -> dict[str, Any]:
         return {
             "group": self.group, "kind": self.kind, "plural": self.plural, "versions": list(self.versions),
             "namespaced": self.namespaced, "short_names": list(self.short_names),
             "categories": list(self.categories), "description": self.description,
-            "text_hash": self.text_hash(),
+            "text": self.embedding_text(),  # so a new text format re-embeds after an upgrade
         }
+
+    def to_payload(self) -> dict[str, Any]:
+        payload = self._fields()
+        payload["content_hash"] = self.content_hash()
+        return payload
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> KindEntry:
