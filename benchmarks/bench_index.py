@@ -135,10 +135,14 @@ def main() -> None:
             index.upsert_crd(changed)
             timings.append(time.perf_counter() - started)
         started = time.perf_counter()
+        index.search("Azure PostgreSQL servers must reference a ResourceGroup")
+        first_search = time.perf_counter() - started  # rebuilds the name catalog and word index
+        started = time.perf_counter()
         index.remove_crd(changed)
         removed = time.perf_counter() - started
         print(f"incremental update of one CRD: median {statistics.median(timings) * 1000:.0f} ms, "
-              f"max {max(timings) * 1000:.0f} ms; removal {removed * 1000:.0f} ms  [goal < 1 s]")
+              f"max {max(timings) * 1000:.0f} ms; removal {removed * 1000:.0f} ms  [goal < 1 s]; first search "
+              f"after it {first_search * 1000:.0f} ms")
 
         _, _, cases = load()
         queries = [c.text for c in cases]

@@ -19,8 +19,8 @@ from patternpolicy.adapters.qdrant_store import (
     StoreLocation,
     configured_location,
 )
-from patternpolicy.discovery.catalog import NEVER_TARGET
-from patternpolicy.discovery.entries import KindEntry, point_id
+from patternpolicy.discovery.catalog import NEVER_TARGET, KindCatalog
+from patternpolicy.discovery.entries import KindEntry, cluster_entries, point_id
 from patternpolicy.discovery.index import SEMANTIC_THRESHOLD, CapabilityIndex
 
 AZURE = "Azure PostgreSQL servers must reference a ResourceGroup"
@@ -215,6 +215,19 @@ def test_an_unchanged_crd_is_not_embedded_again_and_a_changed_one_is(index: Capa
     assert entry is not None and "Cassandra" in entry.description
 
 
+def test_a_new_served_version_is_stored_and_survives_a_restart(model: MiniLMEmbedder, tmp_path: Path) -> None:
+    index = _open(tmp_path / "index", model)
+    index.upsert_crd(crd_manifest(COSMOS))
+    index.upsert_crd(crd_manifest({**COSMOS, "versions": ["v1", "v1api20231115"]}))
+    index.close()
+    reopened = _open(tmp_path / "index", model)
+    entry = reopened.get("documentdb.azure.com", "DatabaseAccount")
+    assert entry is not None and entry.versions == ("v1", "v1api20231115")
+    assert _keys(reopened.search(COSMOS_TEXT).kinds())[0] == "DatabaseAccount.documentdb.azure.com"
+    assert reopened.search(COSMOS_TEXT).kinds()[0].api_version == "documentdb.azure.com/v1"
+    reopened.close()
+
+
 def test_a_crd_that_stops_serving_leaves_the_index(index: CapabilityIndex) -> None:
     crd = crd_manifest(COSMOS)
     index.upsert_crd(crd)
@@ -316,3 +329,14 @@ def test_entry_from_crd_prefers_served_ga_versions_and_the_storage_description()
     assert entry.ref.api_version == "documentdb.azure.com/v1" and entry.namespaced is False
     assert entry.description.startswith("An Azure Cosmos DB") and entry.categories == ("azure", "documentdb")
     assert "Database Account".lower() in entry.embedding_text().lower()
+
+
+def test_cluster_entries_take_crd_kinds_from_their_crds() -> None:
+    crd = crd_manifest(COSMOS)
+    served = KindEntry.from_crd(crd)
+    assert served is not None
+    catalog = KindCatalog.builtin().with_kinds([(served.ref, ("dba",))])  # discovery knows no description
+    entries = {e.key: e for e in cluster_entries(catalog, [crd])}
+    assert entries["documentdb.azure.com/DatabaseAccount"].description.startswith("An Azure Cosmos DB")
+    assert entries["apps/Deployment"].description  # built-ins get the built-in table's text
+    assert len(entries) == len(catalog.kinds)

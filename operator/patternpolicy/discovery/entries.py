@@ -165,5 +165,13 @@ def _crd_description(versions: list[dict[str, Any]]) -> str:
 
 
 def entries_from_catalog(catalog: KindCatalog) -> list[KindEntry]:
-    """Entries for every kind of a discovery catalog (CRD descriptions are added from the CRDs)."""
+    """Entries for every kind of a discovery catalog, without CRD descriptions (see cluster_entries)."""
     return [KindEntry.from_ref(k, catalog.short_names.get(f"{k.group}/{k.kind}", ())) for k in catalog.kinds]
+
+
+def cluster_entries(catalog: KindCatalog, crds: Iterable[Mapping[str, Any]]) -> list[KindEntry]:
+    """Every served kind for CapabilityIndex.sync: kinds a CRD serves come from the CRD (description,
+    categories, all served versions), the others (built-in, aggregated APIs) from discovery."""
+    from_crds = {e.key: e for e in (KindEntry.from_crd(c) for c in crds) if e is not None}
+    others = [e for e in entries_from_catalog(catalog) if e.key not in from_crds]
+    return others + list(from_crds.values())
