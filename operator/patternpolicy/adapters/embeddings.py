@@ -40,7 +40,7 @@ THREADS_ENV = "PATTERNPOLICY_EMBEDDING_THREADS"
 _PARALLEL_MIN_TOKENS = 512
 
 try:  # optional: without it, embedding runs on numpy's own (BLAS-only) threading
-    from threadpoolctl import threadpool_limits as _threadpool_limits  # type: ignore[import-untyped]
+    from threadpoolctl import threadpool_limits as _threadpool_limits  # type: ignore[import-untyped, unused-ignore]
 except ImportError:  # pragma: no cover - depends on the environment
     _threadpool_limits = None
 
