@@ -8,6 +8,7 @@ match inside a group's words ("postgresql" in "dbforpostgresql").
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter, defaultdict
@@ -50,7 +51,8 @@ def words(text: str) -> list[str]:
     return out
 
 
-def _entry_bag(entry: KindEntry) -> tuple[Counter[str], set[str]]:
+@functools.lru_cache(maxsize=65536)  # entries are immutable: after a CRD change only it is re-read
+def _entry_bag(entry: KindEntry) -> tuple[Counter[str], frozenset[str]]:
     bag: Counter[str] = Counter()
     fields = {
         "name": [*words(split_camel(entry.kind)), entry.kind.lower(), _singular(entry.plural), *entry.short_names],
@@ -60,7 +62,7 @@ def _entry_bag(entry: KindEntry) -> tuple[Counter[str], set[str]]:
     for name, items in fields.items():
         for item in set(items):
             bag[item] += _WEIGHTS[name]
-    return bag, set(fields["group"])
+    return bag, frozenset(fields["group"])
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ class LexicalHit:
 class LexicalScorer:
     def __init__(self, entries: Iterable[KindEntry]) -> None:
         self._bags: dict[str, Counter[str]] = {}
-        self._groups: dict[str, set[str]] = {}
+        self._groups: dict[str, frozenset[str]] = {}
         postings: dict[str, list[str]] = defaultdict(list)
         for entry in entries:
             bag, group_words = _entry_bag(entry)
