@@ -38,6 +38,7 @@ test: install-test binaries lint
 # Speed and memory figures: printed, not asserted (see docs/benchmarks.md).
 bench: install-test binaries
 	$(BIN)/python benchmarks/bench_field_check.py
+	$(BIN)/python benchmarks/bench_index.py
 	$(BIN)/python benchmarks/bench_proposal_latency.py --patterns 50 2>/dev/null
 
 test-unit: install-test

@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
-from tests.support.kind_cases import all_entries, crd_manifest, load
 
 from patternpolicy.adapters.embeddings import MODEL_DIR_ENV, EmbedderLoad, MiniLMEmbedder, find_model_dir, load_embedder
 from patternpolicy.adapters.qdrant_store import (
@@ -22,6 +21,7 @@ from patternpolicy.adapters.qdrant_store import (
 from patternpolicy.discovery.catalog import NEVER_TARGET, KindCatalog
 from patternpolicy.discovery.entries import KindEntry, cluster_entries, point_id
 from patternpolicy.discovery.index import SEMANTIC_THRESHOLD, CapabilityIndex
+from tests.support.kind_cases import all_entries, crd_manifest, load
 
 AZURE = "Azure PostgreSQL servers must reference a ResourceGroup"
 COSMOS = {
