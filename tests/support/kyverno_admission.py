@@ -37,6 +37,7 @@ def kyverno_admission(binary: Path, kubeconfig: Path, api: client.ApiClient, log
                 raise RuntimeError(f"Kyverno admission controller did not register its webhooks:\n"
                                    f"{log.read_text()[-3000:]}")
             time.sleep(1)
+        _wait_until_serving(api, proc, log)
         yield port
     finally:
         proc.terminate()
@@ -44,3 +45,23 @@ def kyverno_admission(binary: Path, kubeconfig: Path, api: client.ApiClient, log
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _wait_until_serving(api: client.ApiClient, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Registered webhooks are not yet a serving webhook (its TLS pair is made asynchronously):
+    wait until a dry-run through Kyverno's policy webhook succeeds."""
+    probe = {"apiVersion": "policies.kyverno.io/v1", "kind": "ValidatingPolicy", "metadata": {"name": "probe"},
+             "spec": {"matchConstraints": {"resourceRules": [{"apiGroups": [""], "apiVersions": ["v1"],
+                                                               "operations": ["CREATE"], "resources": ["configmaps"]}]},
+                      "validations": [{"expression": "true"}]}}
+    objects = client.CustomObjectsApi(api)
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            objects.create_cluster_custom_object("policies.kyverno.io", "v1", "validatingpolicies", probe,
+                                                 dry_run="All")
+            return
+        except client.exceptions.ApiException:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Kyverno's webhooks never served:\n{log.read_text()[-3000:]}") from None
+            time.sleep(1)

@@ -21,6 +21,10 @@ class KubeError(RuntimeError):
     """An API failure worded for people (status message, terminal)."""
 
 
+class KubeTransientError(KubeError):
+    """Not an answer about the object: an admission webhook or the apiserver was briefly unavailable."""
+
+
 @functools.lru_cache(maxsize=4)
 def api_client(kubeconfig: str | None = None) -> client.ApiClient:
     try:
@@ -93,6 +97,8 @@ def apply_cluster_object(obj: dict[str, Any], dry_run: bool = False) -> dict[str
             _content_type=APPLY_PATCH, _request_timeout=TIMEOUT,
         )
     except ApiException as exc:
+        if exc.status in (500, 503, 504) or "failed calling webhook" in explain(exc):
+            raise KubeTransientError(f"{obj['kind']} {obj['metadata']['name']}: {explain(exc)}") from exc
         if exc.status == 404:
             raise KubeError(f"{obj['kind']} is not served by this cluster; is its policy engine installed? "
                            f"(Kyverno: {KYVERNO_INSTALL})") from exc

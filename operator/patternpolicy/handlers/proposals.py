@@ -8,7 +8,7 @@ from typing import Any
 import kopf
 
 from patternpolicy import constants as c
-from patternpolicy.adapters.kube import KubeError, apply_cluster_object, patch_status
+from patternpolicy.adapters.kube import KubeError, KubeTransientError, apply_cluster_object, patch_status
 from patternpolicy.models.conditions import set_condition
 from patternpolicy.reconcile.diff import MAX_STATUS_DIFF, policy_diff, summarize
 from patternpolicy.reconcile.proposals import decide
@@ -70,8 +70,11 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
     decision = decide(spec_, status_)
     logger.debug("proposal %s: %s", name, decision.action)
     if decision.action in ("validate", "void"):
-        status_ = {**status_, **_validate(name, spec_, status_, decision.digest, generation,
-                                          voided=decision.action == "void")}
+        try:
+            validated = _validate(name, spec_, status_, decision.digest, generation, voided=decision.action == "void")
+        except KubeTransientError as exc:
+            raise kopf.TemporaryError(f"validation interrupted, retrying: {exc}", delay=10) from exc
+        status_ = {**status_, **validated}
         patch.status.update(status_)
         decision = decide(spec_, status_)
         if status_["phase"] == "Invalid":

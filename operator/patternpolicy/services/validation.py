@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
+from patternpolicy.adapters.kube import KubeTransientError
 from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, SuiteRun, run_suite
 from patternpolicy.validate.kyverno_suite import suite_files
 
@@ -25,6 +26,8 @@ def schema_check(policies: list[dict[str, Any]], dry_run: DryRun | None) -> dict
     for policy in policies:
         try:
             dry_run(policy)
+        except KubeTransientError:
+            raise  # no verdict on the policy: validate again later rather than call it invalid
         except Exception as exc:  # the adapter words API errors for people
             problems.append(f"{policy['metadata']['name']}: {exc}")
     if problems:
