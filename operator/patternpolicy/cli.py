@@ -48,10 +48,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from patternpolicy.adapters.kube import KubeError, approve_proposal
+    from patternpolicy.adapters.kube import KubeError, approve_proposal, use_kubeconfig
 
     try:
-        message = approve_proposal(args.name, kubeconfig=args.kubeconfig)
+        use_kubeconfig(args.kubeconfig)
+        message = approve_proposal(args.name)
     except KubeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -94,12 +95,12 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from patternpolicy.adapters.kube import KubeError, api_client, get_proposal, list_proposals
+    from patternpolicy.adapters.kube import KubeError, get_proposal, list_proposals, use_kubeconfig
     from patternpolicy.reconcile.diff import policy_diff, summarize
     from patternpolicy.services.apply import applied_policies_of
 
     try:
-        api_client(args.kubeconfig)
+        use_kubeconfig(args.kubeconfig)
         proposal = get_proposal(args.name)
         if proposal is None:  # a Pattern name: its newest proposal
             candidates = list_proposals(args.name)
@@ -122,11 +123,11 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _doctor(args: argparse.Namespace) -> int:
     from patternpolicy.adapters.cluster_facts import read_facts
-    from patternpolicy.adapters.kube import KubeError, api_client
+    from patternpolicy.adapters.kube import KubeError, use_kubeconfig
     from patternpolicy.compile.choice import choose_engine
 
     try:
-        api_client(args.kubeconfig)
+        use_kubeconfig(args.kubeconfig)
         facts = read_facts()
     except KubeError as exc:
         print(f"error: cannot read the cluster: {exc}", file=sys.stderr)
@@ -150,12 +151,12 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from patternpolicy.adapters.kube import KubeError, api_client
+    from patternpolicy.adapters.kube import KubeError, use_kubeconfig
     from patternpolicy.services.export import export
     from patternpolicy.services.generate import render_report
 
     try:
-        api_client(args.kubeconfig)
+        use_kubeconfig(args.kubeconfig)
         report = export(args.output, include_pending=args.include_pending)
     except (KubeError, FileExistsError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -57,7 +57,10 @@ def test_new_generation_is_proposed_with_a_diff_and_replaces_on_approval(
     assert cli.stdout.startswith("# limits-g2 (limits): +")
     assert "'cpu' in c.resources.limits" in cli.stdout
 
-    api.patch_cluster_custom_object(G, V, "policyproposals", "limits-g2", {"spec": {"approved": True}})
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}  # --kubeconfig alone must be enough
+    approve = subprocess.run([sys.executable, "-m", "patternpolicy.cli", "approve", "limits-g2", "--kubeconfig",
+                              str(cluster.kubeconfig)], capture_output=True, text=True, env=env, check=False)
+    assert approve.returncode == 0 and "limits-g2 approved" in approve.stdout, approve.stderr
     eventually(lambda: phase(api, "limits-g2") == "Applied", what="g2 Applied")
     eventually(lambda: phase(api, "limits-g1") == "Superseded", what="g1 Superseded")
     after = api.get_cluster_custom_object(*VP, "limits-require-limits")

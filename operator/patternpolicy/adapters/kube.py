@@ -25,13 +25,20 @@ class KubeTransientError(KubeError):
     """Not an answer about the object: an admission webhook or the apiserver was briefly unavailable."""
 
 
-@functools.lru_cache(maxsize=4)
-def api_client(kubeconfig: str | None = None) -> client.ApiClient:
+def use_kubeconfig(path: str | None) -> None:
+    """Point every later call at this kubeconfig (the CLI's --kubeconfig); None keeps the default."""
+    if path:
+        os.environ["KUBECONFIG"] = path
+        api_client.cache_clear()
+
+
+@functools.lru_cache(maxsize=1)
+def api_client() -> client.ApiClient:
     try:
         config.load_incluster_config()
     except config.ConfigException:
         try:
-            config.load_kube_config(config_file=kubeconfig or os.environ.get("KUBECONFIG"))
+            config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
         except (config.ConfigException, FileNotFoundError, TypeError) as exc:
             raise KubeError(f"cannot find cluster credentials (in-cluster or kubeconfig): {exc}") from exc
     return client.ApiClient()
@@ -141,8 +148,7 @@ def patch_status(plural: str, name: str, status: dict[str, Any]) -> None:
         raise KubeError(f"status of {plural}/{name}: {explain(exc)}") from exc
 
 
-def approve_proposal(name: str, kubeconfig: str | None = None) -> str:
-    api_client(kubeconfig)
+def approve_proposal(name: str) -> str:
     try:
         custom().patch_cluster_custom_object(
             c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, name, {"spec": {"approved": True}},
