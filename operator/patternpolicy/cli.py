@@ -17,6 +17,7 @@ def _generate(args: argparse.Namespace) -> int:
     from patternpolicy.services.analyzers import AnalyzerNotConfigured, choose_analyzer
     from patternpolicy.services.files import crd_documents, load_crd_kinds
     from patternpolicy.services.generate import generate, render_report
+    from patternpolicy.services.kind_index import fill, open_index
     from patternpolicy.validate.field_check import make_field_checker
 
     missing = [p for p in args.paths + (args.crds or []) if not p.exists()]
@@ -25,8 +26,13 @@ def _generate(args: argparse.Namespace) -> int:
         return 2
     crd_kinds, crd_problems = load_crd_kinds(args.crds or [])
     catalog = KindCatalog.builtin().with_kinds(crd_kinds)
+    index, _ = open_index()
     try:
-        source = schema_source(args.kubernetes_version, crd_documents=crd_documents(args.crds or []))
+        crds = crd_documents(args.crds or [])
+        source = schema_source(args.kubernetes_version, crd_documents=crds)
+        if index is not None:
+            fill(index, catalog, crds)
+        catalog = catalog.searchable(index, source)
         field_check = make_field_checker(source)
         analyzer = choose_analyzer(args.analyzer, field_check=field_check)
         engine = None if args.engine == "auto" else OFFLINE_DEFAULTS[args.engine]
@@ -35,6 +41,9 @@ def _generate(args: argparse.Namespace) -> int:
     except (FileExistsError, AnalyzerNotConfigured, SchemaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if index is not None:
+            index.close()
     report.problems[:0] = crd_problems
     print(render_report(report), end="")
     print(f"\nwrote {args.output}/report.md and report.json")
@@ -78,8 +87,15 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"error: {KyvernoNotFound.__name__}: the benchmark scores with the real Kyverno CLI; "
               "set PATTERNPOLICY_KYVERNO or run `make binaries`", file=sys.stderr)
         return 2
+    from patternpolicy.services.kind_index import fill, open_index
+
+    source = schema_source()
     catalog = KindCatalog.builtin()
-    field_check = make_field_checker(schema_source())
+    index, _ = open_index()  # the same kind resolution as `generate` and the operator
+    if index is not None:
+        fill(index, catalog, [])
+    catalog = catalog.searchable(index, source)
+    field_check = make_field_checker(source)
     wanted: list[Choice] = ["offline", "claude"] if args.analyzer == "all" else [args.analyzer]
     if args.analyzer == "all" and ModelConfig.from_env() is None:
         wanted = ["offline"]

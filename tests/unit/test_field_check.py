@@ -133,7 +133,8 @@ def test_kinds_are_told_apart_by_object_kind_not_by_has() -> None:
     problems = CHECK(rule(by_has, targets=targets, variables=[]))
     assert [p.split(": ")[:2] for p in problems] == [["Pod", "object.spec.template"],
                                                       ["CronJob", "object.spec.template"]]
-    assert problems[1].endswith("no such field (known: jobTemplate, ...)")
+    assert problems[1].endswith("no such field (known: jobTemplate, ...); "
+                                "a field of that name exists at object.spec.jobTemplate.spec.template")
 
 
 def test_two_variable_comprehensions() -> None:

@@ -61,6 +61,11 @@ def get_json(path: str, accept: str = "application/json") -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def list_crds() -> list[dict[str, Any]]:
+    """Every CustomResourceDefinition, as plain dicts."""
+    return list(get_json("/apis/apiextensions.k8s.io/v1/customresourcedefinitions").get("items") or [])
+
+
 def custom() -> client.CustomObjectsApi:
     return client.CustomObjectsApi(api_client())
 

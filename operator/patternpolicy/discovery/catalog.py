@@ -6,12 +6,18 @@ semantic index (a later stage) only adds candidates when nothing is named.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
 
 from patternpolicy.discovery.builtin_kinds import builtin_kinds
 from patternpolicy.models.rules import KindRef
+from patternpolicy.schemas.model import SchemaSource
+
+if TYPE_CHECKING:
+    from patternpolicy.discovery.index import SearchResult
 
 # Pod-template owners, in the order policies list them.
 POD_CONTROLLERS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
@@ -25,6 +31,15 @@ NEVER_TARGET = frozenset({
     "Policy", "PolicyException", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
     "Pattern", "PolicyProposal",
 })
+# Short names that are everyday words in a rule's text: "CPU and memory limits" does not name
+# LimitRange (short name `limits`), "teams must not deploy ..." does not name Deployment.
+WORD_SHORT_NAMES = frozenset({"limits", "quota", "deploy", "all"})
+
+
+class KindSearch(Protocol):
+    """The capability index, as kind resolution sees it (discovery/index.py)."""
+
+    def search(self, text: str, limit: int = 5) -> SearchResult: ...
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,10 @@ def _split_camel(kind: str) -> str:
 class KindCatalog:
     kinds: list[KindRef]
     short_names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind key -> short names
+    # Optional: finds kinds a text describes without naming them; and the kinds' schemas, for
+    # analysers that look for a field (a reference, say) in a kind they did not write.
+    search: KindSearch | None = field(default=None, compare=False, repr=False)
+    schemas: SchemaSource | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def builtin(cls) -> KindCatalog:
@@ -63,7 +82,10 @@ class KindCatalog:
         for kind, short in extra:
             kinds = [k for k in kinds if _key(k) != _key(kind)] + [kind]
             shorts[_key(kind)] = short
-        return KindCatalog(kinds, shorts)
+        return KindCatalog(kinds, shorts, self.search, self.schemas)
+
+    def searchable(self, search: KindSearch | None, schemas: SchemaSource | None = None) -> KindCatalog:
+        return dataclasses.replace(self, search=search, schemas=schemas if schemas is not None else self.schemas)
 
     def targetable(self) -> list[KindRef]:
         return [k for k in self.kinds if k.kind not in NEVER_TARGET]
@@ -98,7 +120,7 @@ class KindCatalog:
         for kind in self.targetable():
             spaced = _split_camel(kind.kind)
             names = {kind.kind.lower(), spaced, _singular(kind.plural)}
-            names |= {s for s in self.short_names.get(_key(kind), ()) if len(s) >= 3}
+            names |= {s for s in self.short_names.get(_key(kind), ()) if len(s) >= 3 and s not in WORD_SHORT_NAMES}
             for name in sorted(names, key=len, reverse=True):
                 singular_name = " ".join(_singular(w) for w in name.split())
                 if f" {singular_name} " in squashed or (" " in name and f" {name.replace(' ', '')} " in squashed):

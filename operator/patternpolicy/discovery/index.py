@@ -23,7 +23,7 @@ import numpy as np
 from patternpolicy.adapters.embeddings import Embedder, EmbedderLoad, load_embedder
 from patternpolicy.adapters.qdrant_store import QdrantStore, StoreLocation, configured_location
 from patternpolicy.discovery.catalog import NEVER_TARGET, KindCatalog, KindMention
-from patternpolicy.discovery.entries import KindEntry, point_id
+from patternpolicy.discovery.entries import KindEntry, point_id, split_camel
 from patternpolicy.discovery.lexical import LexicalScorer
 from patternpolicy.models.rules import KindRef
 
@@ -46,6 +46,10 @@ RELATIVE_MARGIN = 0.0
 # word ("cluster") that fits none of them in meaning names none of them.
 AMBIGUITY_MARGIN = 0.10
 AMBIGUITY_FLOOR = 0.40
+# Child kinds are named after their parent's plural (FlexibleServer -> FlexibleServersDatabase). A text
+# that does not use the child's own words ("database") means the parent when the parent scores
+# within this much of the child: "Azure PostgreSQL requires ..." is about the server.
+PARENT_MARGIN = 0.05
 # Word-overlap score a kind needs when there is no model (best F1 0.563 on the same cases).
 LEXICAL_THRESHOLD = 0.26
 # Texts longer than one sentence are also searched sentence by sentence: a pattern's
@@ -68,6 +72,7 @@ class KindMatch:
     score: float  # 1.0 for exact and group matches; cosine (plus weighted word overlap) or overlap otherwise
     evidence: str  # the words that named it, or the text it was semantically close to
     detail: str = ""  # how a shared name was resolved, or what a semantic score is made of
+    overlap: float = 0.0  # word overlap (0..1) with the kind's name and description: evidence beyond meaning
 
     @property
     def kind(self) -> KindRef:
@@ -125,7 +130,7 @@ def _without(text: str, phrases: list[str]) -> str:
     for phrase in phrases:
         pattern = r"\s*".join(re.escape(word) for word in phrase.split())
         text = re.sub(rf"(?i)\b{pattern}\w*", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", text)).strip()
 
 
 def _collection_name(embedder: Embedder) -> str:
@@ -301,12 +306,15 @@ class CapabilityIndex:
                     query_text, threshold = _without(text, named), self.named_threshold
                     scores = self._scores(query_text)
                 fused = self._fuse(query_text, scores)
-                best = max((f.score for key, f in fused.items() if key not in seen), default=0.0)
+                fused = {key: f for key, f in fused.items() if key not in seen}
+                best = max((f.score for f in fused.values()), default=0.0)
                 floor = max(threshold, best - self.relative_margin)
                 ranked = sorted(fused.items(), key=lambda kv: -kv[1].score)
                 similar = [KindMatch(self._entries[key], "semantic", f.score, f.query,
-                                     f"cosine {f.cosine:.2f} + {self.lexical_weight:g} x word overlap {f.overlap:.2f}")
-                           for key, f in ranked if f.score >= floor and key not in seen]
+                                     f"cosine {f.cosine:.2f} + {self.lexical_weight:g} x word overlap {f.overlap:.2f}",
+                                     f.overlap)
+                           for key, f in ranked if f.score >= floor]
+                similar = [self._parent_instead(m, fused, query_text, threshold) for m in similar]
                 for match in similar[:limit]:
                     add(match)
                 return SearchResult(text, "hybrid", self.note, self.semantic_threshold, matches)
@@ -314,6 +322,27 @@ class CapabilityIndex:
             for match in lexical[:limit]:
                 add(match)
             return SearchResult(text, "lexical", self.note, self.lexical_threshold, matches)
+
+    def _parent_instead(self, match: KindMatch, fused: dict[str, _Fused], text: str, threshold: float) -> KindMatch:
+        """The parent kind instead of a child kind whose own words the text does not use."""
+        child = match.entry
+        for key, score in sorted(fused.items(), key=lambda kv: -kv[1].score):
+            parent = self._entries[key]
+            close_enough = score.score >= max(threshold, match.score - PARENT_MARGIN)
+            # Only the plural joint marks a child kind (FlexibleServer|s|Database); ClusterRole|Binding
+            # is a different thing, not a part of a ClusterRole.
+            joint = child.kind[len(parent.kind):len(parent.kind) + 2]
+            if (parent.group != child.group or not child.kind.startswith(parent.kind) or len(joint) < 2
+                    or joint[0] != "s" or not joint[1].isupper() or not close_enough):
+                continue
+            own = child.kind[len(parent.kind) + 1:]
+            words = split_camel(own).split()
+            if words and not any(re.search(rf"(?i)\b{re.escape(w)}(s|es)?\b", text) for w in words):
+                return KindMatch(parent, "semantic", score.score, score.query,
+                                 f"cosine {score.cosine:.2f} + {self.lexical_weight:g} x word overlap "
+                                 f"{score.overlap:.2f}; preferred to {child.kind}, whose own words "
+                                 "the text does not use", score.overlap)
+        return match
 
     def semantic_scores(self, text: str, limit: int = 50) -> list[tuple[KindEntry, float, str]]:
         """Best cosine per kind over the text and its sentences, unthresholded, best first."""
@@ -379,7 +408,7 @@ class CapabilityIndex:
     def _lexical_matches(self, text: str, seen: set[str]) -> list[KindMatch]:
         hits = [h for h in self._lexical_now().score(text) if h.key not in seen]
         floor = max(self.lexical_threshold, (hits[0].score if hits else 0.0) - self.relative_margin)
-        return [KindMatch(self._entries[hit.key], "lexical", hit.score, ", ".join(hit.matched))
+        return [KindMatch(self._entries[hit.key], "lexical", hit.score, ", ".join(hit.matched), overlap=hit.score)
                 for hit in hits if hit.score >= floor]
 
     def _group_mentions(self, text: str) -> list[KindEntry]:

@@ -51,7 +51,7 @@ def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status:
         # A new generation is rare and analysed once: read discovery afresh, so that a kind whose
         # CRD was installed a moment ago is already known (CRD events may arrive after this pattern's).
         runtime.catalog().invalidate()
-        catalog = runtime.catalog().get()
+        catalog = runtime.resolving_catalog(runtime.catalog().get())
         choice = choose_engine(runtime.facts().get(), pattern.spec.policy_generation.engine)
     except KubeError as exc:
         raise kopf.TemporaryError(f"cluster not ready: {exc}", delay=15) from exc

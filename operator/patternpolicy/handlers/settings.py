@@ -27,6 +27,11 @@ def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) ->
     runtime.configure(lambda check: choose_analyzer("auto", field_check=check))
     chosen = runtime.analyzer()
     logger.info("patternpolicy operator starting with the %s analyser", chosen.name)
+    logger.info("kind search: %s", runtime.open_index())
+    try:
+        runtime.sync_index()
+    except KubeError as exc:
+        logger.warning("cannot index the cluster's kinds yet (done on the first pattern instead): %s", exc)
     try:
         choice = choose_engine(read_facts())
     except KubeError as exc:
@@ -45,7 +50,12 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
 
 
 @kopf.on.event("apiextensions.k8s.io", "v1", "customresourcedefinitions")
-def crd_changed(type: str | None, **_: Any) -> None:
-    """New or changed CRDs are seen without a restart: kinds, schemas and engines are re-read."""
+def crd_changed(type: str | None, body: kopf.Body, **_: Any) -> None:
+    """New, changed or removed CRDs are seen without a restart: kinds, schemas, engines and the index."""
     if type in ("ADDED", "MODIFIED", "DELETED"):
-        runtime.cluster_changed()
+        runtime.crd_event(type, body)
+
+
+@kopf.on.cleanup()
+def close(**_: Any) -> None:
+    runtime.close_index()  # releases embedded Qdrant's folder lock for the next process

@@ -83,6 +83,13 @@ class Analysis(BaseModel):
     reason: str = ""
     input_tokens: int = 0  # prompt size, for analysers that call a model
     attempts: int = 0
+    # Which kinds the text was found to be about and why ("FlexibleServer.dbforpostgresql.azure.com:
+    # similar in meaning to ...: score 0.62"), and what limited that search (no model: lexical only).
+    kinds_found: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    def with_subjects(self, found: list[str], note: str) -> Analysis:
+        return self.model_copy(update={"kinds_found": found, "notes": [*self.notes, note] if note else self.notes})
 
     @classmethod
     def declined(cls, analyzer: str, reason: str) -> Analysis:

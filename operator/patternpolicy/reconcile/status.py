@@ -22,6 +22,8 @@ def analysis_status(generated: Generated) -> dict[str, Any]:
             for r in analysis.rules
         ],
         "droppedRules": [{"rule": d.rule, "reasons": d.reasons} for d in generated.dropped],
+        **({"kindsFound": analysis.kinds_found} if analysis.kinds_found else {}),
+        **({"notes": analysis.notes} if analysis.notes else {}),
         **({"inputTokens": analysis.input_tokens, "attempts": analysis.attempts} if analysis.attempts else {}),
     }
 

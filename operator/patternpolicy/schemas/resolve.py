@@ -147,6 +147,16 @@ def _label(prefix: tuple[str, ...]) -> str:
     return name + ELEMENT * (len(prefix) - start)
 
 
+def expand(node: Json, document: Json) -> list[Json]:
+    """A schema node with its $ref followed and its allOf/anyOf/oneOf members, as a list of nodes."""
+    return _expand(node, document)
+
+
+def shape_of(nodes: list[Json]) -> str:
+    """What the nodes describe: string, integer, boolean, number, int-or-string, object, map, array, unknown."""
+    return _type_of(nodes)
+
+
 def _expand(node: Json, document: Json, depth: int = 0) -> list[Json]:
     """A node and, for allOf/anyOf/oneOf, its members: a field may come from any of them."""
     if depth > _MAX_DEPTH:

@@ -32,6 +32,8 @@ class PatternReport:
     reason: str = ""
     dropped: list[str] = field(default_factory=list)
     behaviour: str = "not run"
+    kinds_found: list[str] = field(default_factory=list)  # which kinds the text is about, and why
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -102,7 +104,8 @@ def _handle(generated: Generated, out: Path, verify: bool) -> PatternReport:
     name = generated.pattern.ref.name
     report = PatternReport(pattern=name, outcome="declined", analyzer=generated.analysis.analyzer,
                            reason=generated.reason,
-                           dropped=[f"{d.rule}: {', '.join(d.reasons)}" for d in generated.dropped])
+                           dropped=[f"{d.rule}: {', '.join(d.reasons)}" for d in generated.dropped],
+                           kinds_found=generated.analysis.kinds_found, notes=generated.analysis.notes)
     if not generated.enforceable:
         return report
     write_pattern_files(out, name, generated.policies, generated.tests, report)
@@ -156,6 +159,8 @@ def render_report(report: GenerateReport) -> str:
         if p.reason:
             lines.append(f"- reason: {p.reason}")
         lines += [f"- dropped rule {d}" for d in p.dropped]
+        lines += [f"- kind {k}" for k in p.kinds_found]
+        lines += [f"- note: {n}" for n in p.notes]
         lines.append("")
     if report.problems:
         lines.append("## Input problems")

@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from patternpolicy.models.rules import KindRef, Rule
-from patternpolicy.schemas.model import SchemaSource
+from patternpolicy.schemas.fields import declared_fields
+from patternpolicy.schemas.model import KindSchema, SchemaSource
 from patternpolicy.schemas.resolve import format_path, resolve
 from patternpolicy.validate.cel_paths import Collector, Path
 from patternpolicy.validate.cel_syntax import Syntax, Unparsable, parse
@@ -103,8 +104,15 @@ def _check_kind(label: str, kind: KindRef, reads: set[Path], source: SchemaSourc
         key = (failing[-1], found.problem)
         if key not in seen:
             seen.add(key)
-            problems.append(f"{label}: {format_path(failing[0], failing[1:])}: {found.problem}")
+            hint = _elsewhere(schema, failing[-1]) if found.problem.startswith("no such field") else ""
+            problems.append(f"{label}: {format_path(failing[0], failing[1:])}: {found.problem}{hint}")
     return problems
+
+
+def _elsewhere(schema: KindSchema, name: str) -> str:
+    """Where a field of that name does exist (`backupRetentionDays` lives under spec.backup)."""
+    places = [format_path("object", f.path) for f in declared_fields(schema, under=(), depth=5) if f.name == name]
+    return f"; a field of that name exists at {', '.join(places[:3])}" if places else ""
 
 
 def make_field_checker(source: SchemaSource, require_schema: bool = True) -> FieldCheck:

@@ -58,13 +58,20 @@ def _samples(proposed: ProposedRule, targets: list[KindRef]) -> tuple[list[Sampl
     return samples, problems
 
 
-def to_rules(proposal: Proposal, catalog: KindCatalog) -> tuple[list[Rule], list[str]]:
+def _resolve_kind(name: str, candidates: list[KindRef], catalog: KindCatalog) -> KindRef | None:
+    """The candidate the model meant ("FlexibleServer" is the one offered, not its namesake elsewhere)."""
+    offered = [k for k in candidates if name in (k.kind, str(k), k.plural)]
+    return offered[0] if len(offered) == 1 else catalog.by_kind(name)
+
+
+def to_rules(proposal: Proposal, catalog: KindCatalog,
+             candidates: list[KindRef] | None = None) -> tuple[list[Rule], list[str]]:
     rules, problems = [], []
     for index, proposed in enumerate(proposal.rules, start=1):
         rule_id = f"rule-{index}"  # names are chosen by code, never by the model
         targets = []
         for name in proposed.kinds:
-            kind = catalog.by_kind(name)
+            kind = _resolve_kind(name, candidates or [], catalog)
             if kind is None:
                 problems.append(f"{rule_id}: kind {name!r} is not served by this cluster")
             elif kind not in targets:
@@ -98,7 +105,8 @@ class ClaudeAnalyzer:
 
     def analyze(self, pattern: Pattern, catalog: KindCatalog) -> Analysis:
         tool = tool_definition()
-        user = user_message(pattern, candidate_kinds(pattern, catalog))
+        candidates, subjects = candidate_kinds(pattern, catalog)
+        user = user_message(pattern, candidates, subjects)
         estimate = estimate_tokens(SYSTEM, user, json.dumps(tool))
         log.info("pattern %s: prompt of about %d input tokens (budget %d)", pattern.ref.name, estimate, TOKEN_BUDGET)
         messages: list[dict[str, Any]] = [{"role": "user", "content": user}]
@@ -107,9 +115,10 @@ class ClaudeAnalyzer:
         for attempt in range(1, self.max_attempts + 1):
             reply = self.client.ask(SYSTEM, messages, tool)
             input_tokens = max(input_tokens, reply.input_tokens or estimate)
-            problems, analysis = self._check(reply, pattern, catalog)
+            problems, analysis = self._check(reply, pattern, catalog, candidates)
             if analysis is not None:
-                return analysis.model_copy(update={"input_tokens": input_tokens, "attempts": attempt})
+                return analysis.model_copy(update={"input_tokens": input_tokens, "attempts": attempt}).with_subjects(
+                    [s.describe() for s in subjects.found], subjects.note)
             messages.append({"role": "assistant", "content": reply.content or [{"type": "text", "text": "?"}]})
             feedback = "Your answer could not be used. Fix these problems and answer with the tool again:\n- " + \
                 "\n- ".join(problems)
@@ -120,9 +129,11 @@ class ClaudeAnalyzer:
                 messages.append({"role": "user", "content": feedback})
         return Analysis(analyzer=self.name, enforceable=False, input_tokens=input_tokens, attempts=self.max_attempts,
                         reason=f"model output failed validation after {self.max_attempts} attempts: "
-                               + "; ".join(problems)[:1500])
+                               + "; ".join(problems)[:1500]).with_subjects(
+            [s.describe() for s in subjects.found], subjects.note)
 
-    def _check(self, reply: Reply, pattern: Pattern, catalog: KindCatalog) -> tuple[list[str], Analysis | None]:
+    def _check(self, reply: Reply, pattern: Pattern, catalog: KindCatalog,
+               candidates: list[KindRef]) -> tuple[list[str], Analysis | None]:
         if reply.tool_input is None:
             return [f"answer with the {tool_definition()['name']} tool, not with text"], None
         try:
@@ -133,7 +144,7 @@ class ClaudeAnalyzer:
             return [], Analysis.declined(self.name, f"not enforceable: {proposal.reason or 'no reason given'}")
         if not proposal.rules:
             return ["enforceable=true needs at least one rule"], None
-        rules, problems = to_rules(proposal, catalog)
+        rules, problems = to_rules(proposal, catalog, candidates)
         if not problems and self.verifier is not None:
             problems = self.verifier(pattern, rules)
         if problems:

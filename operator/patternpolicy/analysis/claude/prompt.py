@@ -7,6 +7,7 @@ import json
 from patternpolicy.analysis.offline.context import Context
 from patternpolicy.analysis.podspec import POD_VARIABLES, pod_spec_path
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.subjects import Subjects
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import KindRef
 
@@ -22,18 +23,23 @@ If the text is advice, a preference, or cannot be checked on a single object at 
 enforceable=false with the reason. Never invent names, labels or namespaces for the policy itself."""
 
 
-def candidate_kinds(pattern: Pattern, catalog: KindCatalog) -> list[KindRef]:
+def candidate_kinds(pattern: Pattern, catalog: KindCatalog) -> tuple[list[KindRef], Subjects]:
+    """Named kinds, kinds the capability index found the text describes, and pod kinds for pod words."""
     ctx = Context.build(pattern, catalog)
-    kinds = list(ctx.named)
+    kinds = ctx.subject_kinds(confident=False)  # the model judges weak matches itself
     if not kinds or ctx.mentions_pods():
         kinds += [k for k in ctx.pod_targets() or [] if k not in kinds]
-    return kinds[:16]
+    return kinds[:16], ctx.subjects
 
 
-def user_message(pattern: Pattern, kinds: list[KindRef]) -> str:
+def user_message(pattern: Pattern, kinds: list[KindRef], subjects: Subjects | None = None) -> str:
+    why = {s.kind: s.explanation for s in (subjects.found if subjects else ()) if s.reason != "exact"}
+    names = [k.kind for k in kinds]
     kind_lines = [
-        f"- {k.kind} (apiVersion {k.api_version}, {'namespaced' if k.namespaced else 'cluster-scoped'}"
+        f"- {k.kind if names.count(k.kind) == 1 else str(k)} (apiVersion {k.api_version}, "
+        f"{'namespaced' if k.namespaced else 'cluster-scoped'}"
         + (f", pod spec at object.{pod_spec_path(k.kind)}" if k.kind != "Pod" and _has_pods(k, kinds) else "")
+        + (f"; {why[k]}" if k in why else "")
         + ")"
         for k in kinds
     ]

@@ -15,6 +15,7 @@ from patternpolicy.analysis.offline import (
     pod_extra,
     pod_security,
     rbac_rules,
+    reference_rules,
     workload_rules,
 )
 from patternpolicy.analysis.offline.context import Context, Finding
@@ -35,11 +36,13 @@ DETECTORS: tuple[Detector, ...] = (
     *network_rules.DETECTORS,
     *rbac_rules.DETECTORS,
     *pod_extra.DETECTORS,
+    *reference_rules.DETECTORS,
 )
 
 SUPPORTED = ("labels", "replicas", "resources requests/limits", "probes", "image tags and registries",
              "Pod Security Standards controls", "host namespaces/ports/paths", "Service types and external IPs",
-             "Ingress hosts/TLS/default backends", "RBAC bindings and risky resources", "tolerations and affinity")
+             "Ingress hosts/TLS/default backends", "RBAC bindings and risky resources", "tolerations and affinity",
+             "references to other kinds (read from the kind's schema)", "fields spelled out as spec.x.y")
 
 
 class OfflineAnalyzer:
@@ -47,6 +50,9 @@ class OfflineAnalyzer:
 
     def analyze(self, pattern: Pattern, catalog: KindCatalog) -> Analysis:
         ctx = Context.build(pattern, catalog)
+        return self._analyze(ctx).with_subjects([s.describe() for s in ctx.subjects.found], ctx.subjects.note)
+
+    def _analyze(self, ctx: Context) -> Analysis:
         findings = [f for f in (detect(ctx) for detect in DETECTORS) if f is not None]
         if not findings:
             return Analysis.declined(

@@ -8,10 +8,14 @@ from dataclasses import dataclass, field
 from patternpolicy.analysis.offline.text import PatternText
 from patternpolicy.analysis.podspec import pod_kinds
 from patternpolicy.discovery.catalog import POD_CONTROLLERS, KindCatalog
+from patternpolicy.discovery.subjects import Subjects, find_subjects
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import KindRef, Rule
 
 _POD_WORDS = ("pod", "container", "workload", "image")
+# Word overlap a described kind needs before the offline analyser writes a rule on it (the Azure
+# examples share 0.5-0.6 of their words with FlexibleServer; pure-meaning matches share none).
+DESCRIBED_MIN_OVERLAP = 0.2
 _OPERATIVE = re.compile(
     r"\b(must|should|shall|require\w*|ensure\w*|validat\w*|prevent\w*|disallow\w*|restrict\w*|forbid\w*|"
     r"block\w*|prohibit\w*|enforce\w*|den(y|ies|ied)|not allowed|only|never|cannot|may not|check\w*)\b", re.I)
@@ -29,6 +33,8 @@ class Context:
     text: PatternText
     catalog: KindCatalog
     named: tuple[KindRef, ...]  # kinds the pattern names, hints first
+    # Every kind the operative sentences are about, named or described, with why (capability index).
+    subjects: Subjects = field(default_factory=Subjects)
 
     @classmethod
     def build(cls, pattern: Pattern, catalog: KindCatalog) -> Context:
@@ -37,15 +43,33 @@ class Context:
             kind = catalog.by_kind(hint)
             if kind is not None and kind not in named:
                 named.append(kind)
+        # Kinds named where the rule is stated count; kinds in background sentences
+        # ("... of your application or Deployment") do not. The rationale only explains.
+        operative = operative_sentences(pattern.spec.description)
         if not named:
-            # Kinds named where the rule is stated count; kinds in background sentences
-            # ("... of your application or Deployment") do not. The rationale only explains.
-            for sentence in operative_sentences(pattern.spec.description):
+            for sentence in operative:
                 for mention in catalog.mentions(sentence):
                     if mention.kind not in named:
                         named.append(mention.kind)
+        # Hints are the author's own answer to "which kinds"; nothing is searched for then.
+        subjects = (Subjects() if pattern.spec.suggested_resources
+                    else find_subjects(catalog, operative or [pattern.spec.description]))
         text = PatternText(pattern.spec.text())
-        return cls(pattern=pattern, text=text, catalog=catalog, named=tuple(named))
+        return cls(pattern=pattern, text=text, catalog=catalog, named=tuple(named), subjects=subjects)
+
+    def described(self, confident: bool = True) -> list[KindRef]:
+        """Kinds the text describes without naming them (found by meaning, not by name).
+
+        `confident` keeps only kinds that also share words with the text: closeness in meaning
+        alone ("validates" ~ ValidatingWebhookConfiguration) is too weak to write a deny rule on.
+        """
+        return [s.kind for s in self.subjects.found
+                if s.reason != "exact" and s.kind not in self.named
+                and (not confident or s.reason == "group" or s.overlap >= DESCRIBED_MIN_OVERLAP)]
+
+    def subject_kinds(self, confident: bool = True) -> list[KindRef]:
+        """Named kinds, then described ones: what a rule about "the things this pattern is about" targets."""
+        return [*self.named, *self.described(confident)]
 
     def pod_targets(self) -> list[KindRef] | None:
         """Kinds for a pod-spec rule: the named pod kinds, or all of them; None if it names others."""

@@ -65,14 +65,16 @@ def required_labels(ctx: Context) -> Finding | None:
             fields_read={"pod-metadata": ["labels"]},
         )
         return Finding("labels", rules=[rule])
-    if not ctx.named:
+    # Kinds the text describes count too ("Azure PostgreSQL servers" found by the capability index).
+    kinds = list(ctx.named) or ctx.described()
+    if not kinds:
         return Finding("labels", decline="requires labels but does not say on which kinds")
     samples: list[Sample] = []
-    for kind in ctx.named:
+    for kind in kinds:
         samples.append(Sample(resource=_sample_object(kind, "good-labels", good_labels), expect="allow"))
         samples.append(Sample(resource=_sample_object(kind, "bad-labels", bad_labels), expect="deny"))
     rule = Rule(
-        id="require-labels", description=description, targets=list(ctx.named),
+        id="require-labels", description=description, targets=kinds,
         validations=[Validation(expression=_labels_check("object.metadata", present), message=message)],
         samples=samples, fields_read={"object": ["metadata.labels"]},
     )
