@@ -37,7 +37,7 @@ def _generate(args: argparse.Namespace) -> int:
         analyzer = choose_analyzer(args.analyzer, field_check=field_check)
         engine = None if args.engine == "auto" else OFFLINE_DEFAULTS[args.engine]
         report = generate(args.paths, args.output, analyzer, catalog, verify=not args.no_verify, engine=engine,
-                          field_check=field_check)
+                          field_check=field_check, crds=crds)
     except (FileExistsError, AnalyzerNotConfigured, SchemaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

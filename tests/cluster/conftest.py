@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,3 +59,29 @@ def operator(cluster: ControlPlane) -> Iterator[KopfRunner]:
         yield runner
     assert runner.exception is None, runner.output
     assert runner.exit_code == 0, runner.output
+
+
+@pytest.fixture
+def bare_api(bare_cluster: ControlPlane) -> Iterator[client.ApiClient]:
+    cfg = client.Configuration()
+    config.load_kube_config(str(bare_cluster.kubeconfig), client_configuration=cfg)
+    with client.ApiClient(cfg) as api_client:
+        yield api_client
+
+
+@pytest.fixture
+def bare_operator(bare_cluster: ControlPlane, kyverno_cli: Path, tmp_path: Path) -> Iterator[Path]:
+    """The real CLI in its own process: `patternpolicy run` against the Kyverno-less cluster."""
+    log = tmp_path / "operator.log"
+    env = {**os.environ, "KUBECONFIG": str(bare_cluster.kubeconfig), "PATTERNPOLICY_KYVERNO": str(kyverno_cli),
+           "PATTERNPOLICY_INDEX_PATH": str(tmp_path / "index")}
+    env.pop("PATTERNPOLICY_ANTHROPIC_API_KEY", None)
+    with log.open("wb") as handle:
+        proc = subprocess.Popen([sys.executable, "-m", "patternpolicy.cli", "run", "--standalone"],
+                                stdout=handle, stderr=subprocess.STDOUT, env=env)
+    yield log
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()

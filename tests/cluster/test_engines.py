@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from kopf.testing import KopfRunner
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from tests.support.controlplane import ControlPlane
@@ -57,31 +55,6 @@ def test_doctor_reports_kyverno_crds_without_a_controller(cluster: ControlPlane)
     assert "Kyverno ValidatingPolicy CRD: v1, v1beta1, v1alpha1" in out.stdout
     assert "engine auto:" in out.stdout and "ValidatingPolicy (policies.kyverno.io/v1)" in out.stdout
     assert "no Kyverno admission controller was found" in out.stdout
-
-
-@pytest.fixture
-def bare_api(bare_cluster: ControlPlane) -> Iterator[client.ApiClient]:
-    cfg = client.Configuration()
-    config.load_kube_config(str(bare_cluster.kubeconfig), client_configuration=cfg)
-    with client.ApiClient(cfg) as api_client:
-        yield api_client
-
-
-@pytest.fixture
-def bare_operator(bare_cluster: ControlPlane, kyverno_cli: Path, tmp_path: Path) -> Iterator[Path]:
-    """The real CLI in its own process: `patternpolicy run` against the Kyverno-less cluster."""
-    log = tmp_path / "operator.log"
-    env = {**os.environ, "KUBECONFIG": str(bare_cluster.kubeconfig), "PATTERNPOLICY_KYVERNO": str(kyverno_cli)}
-    env.pop("PATTERNPOLICY_ANTHROPIC_API_KEY", None)
-    with log.open("wb") as handle:
-        proc = subprocess.Popen([sys.executable, "-m", "patternpolicy.cli", "run", "--standalone"],
-                                stdout=handle, stderr=subprocess.STDOUT, env=env)
-    yield log
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def test_vap_path_enforces_without_kyverno(bare_cluster: ControlPlane, bare_api: client.ApiClient,

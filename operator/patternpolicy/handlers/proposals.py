@@ -8,7 +8,8 @@ from typing import Any
 import kopf
 
 from patternpolicy import constants as c
-from patternpolicy.adapters.kube import KubeError, KubeTransientError, apply_cluster_object, patch_status
+from patternpolicy.adapters.kube import KubeError, KubeTransientError, apply_cluster_object, list_crds, patch_status
+from patternpolicy.discovery.builtin_kinds import builtin_kinds
 from patternpolicy.models.conditions import set_condition
 from patternpolicy.reconcile.diff import MAX_STATUS_DIFF, policy_diff, summarize
 from patternpolicy.reconcile.proposals import decide
@@ -21,9 +22,17 @@ def _dry_run(policy: dict[str, Any]) -> None:
     apply_cluster_object(policy, dry_run=True)
 
 
+def _crds_for(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The CRDs of the samples' custom kinds: the Kyverno CLI needs them to map those kinds."""
+    builtin = {(k.group, k.kind) for k, _ in builtin_kinds()}
+    kinds = {(str(t["resource"].get("apiVersion", "")).rpartition("/")[0], t["resource"].get("kind"))
+             for t in spec.get("tests") or []}
+    return list_crds() if kinds - builtin else []
+
+
 def _validate(name: str, spec: dict[str, Any], status: dict[str, Any], digest: str, generation: int,
               voided: bool) -> dict[str, Any]:
-    results, valid = validation.validate(name, spec, _dry_run, impact=impact)
+    results, valid = validation.validate(name, spec, _dry_run, impact=impact, crds=_crds_for(spec))
     pattern = (spec.get("patternRef") or {}).get("name", "")
     applied, applied_by = applied_policies_of(pattern, exclude=name) if pattern else ([], [])
     diff = policy_diff(applied, spec.get("policies") or [], applied_label=",".join(applied_by) or "applied",

@@ -83,8 +83,10 @@ def crd_event(kind: str, crd: Mapping[str, Any]) -> None:
     _current.facts.invalidate()
     _current.schemas.invalidate()
     index = _current.index
+    log.debug("CRD %s %s", kind, (crd.get("metadata") or {}).get("name"))
     if index is not None:
-        if kind == "DELETED":
+        # A CRD being deleted (deletionTimestamp set) stops serving its kind: drop it now.
+        if kind == "DELETED" or (crd.get("metadata") or {}).get("deletionTimestamp"):
             index.remove_crd(dict(crd))
         else:
             index.upsert_crd(dict(crd))
@@ -106,6 +108,10 @@ def resolving_catalog(catalog: KindCatalog) -> KindCatalog:
             log.info("capability index lacks %d served kind(s) (%s): syncing", len(missing), ", ".join(missing[:5]))
             kind_index.fill(index, catalog, list_crds())
     return catalog.searchable(index, _current.all_schemas)
+
+
+def index() -> CapabilityIndex | None:
+    return _current.index
 
 
 def field_check() -> FieldCheck:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -58,8 +59,8 @@ def prepare_output(out: Path) -> None:
 
 
 def _write_suite(directory: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
-                 policy_paths: list[str]) -> None:
-    files = suite_files(name, policies, tests)
+                 policy_paths: list[str], crds: Sequence[Mapping[str, Any]] = ()) -> None:
+    files = suite_files(name, policies, tests, crds)
     files.pop("policies.yaml")
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
@@ -83,7 +84,7 @@ def _behaviour(suite_dir: Path, verify: bool) -> tuple[bool, str]:
 
 
 def write_pattern_files(out: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
-                        report: PatternReport) -> None:
+                        report: PatternReport, crds: Sequence[Mapping[str, Any]] = ()) -> None:
     """policies/<pattern>/<policy>.yaml and the tests/<pattern>/ suite that proves them."""
     policy_dir = out / "policies" / name
     policy_dir.mkdir(parents=True, exist_ok=True)
@@ -97,10 +98,10 @@ def write_pattern_files(out: Path, name: str, policies: list[dict[str, Any]], te
         policy_paths.append(f"../../policies/{name}/{path.name}")
         report.files.append(str(path.relative_to(out)))
         report.policies.append(policy_name)
-    _write_suite(out / "tests" / name, name, policies, tests, policy_paths)
+    _write_suite(out / "tests" / name, name, policies, tests, policy_paths, crds)
 
 
-def _handle(generated: Generated, out: Path, verify: bool) -> PatternReport:
+def _handle(generated: Generated, out: Path, verify: bool, crds: Sequence[Mapping[str, Any]]) -> PatternReport:
     name = generated.pattern.ref.name
     report = PatternReport(pattern=name, outcome="declined", analyzer=generated.analysis.analyzer,
                            reason=generated.reason,
@@ -108,7 +109,7 @@ def _handle(generated: Generated, out: Path, verify: bool) -> PatternReport:
                            kinds_found=generated.analysis.kinds_found, notes=generated.analysis.notes)
     if not generated.enforceable:
         return report
-    write_pattern_files(out, name, generated.policies, generated.tests, report)
+    write_pattern_files(out, name, generated.policies, generated.tests, report, crds)
     ok, report.behaviour = _behaviour(out / "tests" / name, verify)
     if not ok:
         # A policy that fails its own samples is never handed out.
@@ -121,7 +122,8 @@ def _handle(generated: Generated, out: Path, verify: bool) -> PatternReport:
 
 def generate(paths: list[Path], out: Path, analyzer: Analyzer, catalog: KindCatalog,
              verify: bool = True, engine: EngineTarget | None = None,
-             field_check: FieldCheck | None = None) -> GenerateReport:
+             field_check: FieldCheck | None = None, crds: Sequence[Mapping[str, Any]] = ()) -> GenerateReport:
+    """`crds`: the CRD documents given with --crds; suites that test custom kinds carry them."""
     patterns, problems = load_patterns(paths)
     report = GenerateReport(problems=problems)
     if not patterns and not problems:
@@ -133,7 +135,7 @@ def generate(paths: list[Path], out: Path, analyzer: Analyzer, catalog: KindCata
         except PipelineError as exc:
             report.patterns.append(PatternReport(pattern=pattern.ref.name, outcome="error", reason=str(exc)))
             continue
-        report.patterns.append(_handle(generated, out, verify))
+        report.patterns.append(_handle(generated, out, verify, crds))
     write_report(report, out)
     return report
 

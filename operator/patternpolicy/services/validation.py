@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,14 +36,15 @@ def schema_check(policies: list[dict[str, Any]], dry_run: DryRun | None) -> dict
 
 
 def behaviour_check(name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
-                    runner: Callable[[Path], SuiteRun] = run_suite) -> dict[str, str]:
+                    runner: Callable[[Path], SuiteRun] = run_suite,
+                    crds: Sequence[Mapping[str, Any]] = ()) -> dict[str, str]:
     if not tests:
         return check("Failed", "no sample resources: every rule needs a compliant and a violating sample")
     verdicts = {t["expect"] for t in tests}
     if verdicts != {"allow", "deny"}:
         return check("Failed", "samples must include both a compliant and a violating resource")
     with tempfile.TemporaryDirectory(prefix="patternpolicy-suite-") as tmp:
-        for file_name, content in suite_files(name, policies, tests).items():
+        for file_name, content in suite_files(name, policies, tests, crds).items():
             (Path(tmp) / file_name).write_text(content)
         try:
             run = runner(Path(tmp))
@@ -58,7 +59,7 @@ Impact = Callable[[list[dict[str, Any]]], dict[str, Any]]
 
 
 def validate(name: str, spec: dict[str, Any], dry_run: DryRun | None,
-             impact: Impact | None = None) -> tuple[dict[str, Any], bool]:
+             impact: Impact | None = None, crds: Sequence[Mapping[str, Any]] = ()) -> tuple[dict[str, Any], bool]:
     """Validation record for the proposal status, and whether the proposal may ever be applied.
 
     Impact is informative: denying existing objects is what a new rule may well do.
@@ -66,7 +67,7 @@ def validate(name: str, spec: dict[str, Any], dry_run: DryRun | None,
     policies, tests = spec.get("policies") or [], spec.get("tests") or []
     results: dict[str, Any] = {
         "schema": schema_check(policies, dry_run),
-        "behaviour": behaviour_check(name, policies, tests),
+        "behaviour": behaviour_check(name, policies, tests, crds=crds),
     }
     valid = all(r["result"] != "Failed" for r in results.values())
     if impact is not None:

@@ -7,6 +7,7 @@ can re-run `kyverno test` on it in their own CI.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -18,6 +19,7 @@ POLICY_FILE = "policies.yaml"
 RESOURCE_FILE = "resources.yaml"
 VALUES_FILE = "values.yaml"
 TEST_FILE = "kyverno-test.yaml"
+CLUSTER_RESOURCES_FILE = "cluster-resources.yaml"
 
 
 def dump_all(docs: list[dict[str, Any]]) -> str:
@@ -34,8 +36,38 @@ def _result(policy_kind: str, kind: str, policy: str, rule: str, names: list[str
             "result": "pass" if verdict == "allow" else "fail"}
 
 
-def suite_files(name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]]) -> dict[str, str]:
-    """File name -> content. `tests` items: {policy, expect, resource}."""
+def _group_of(api_version: str) -> str:
+    return api_version.rpartition("/")[0]
+
+
+def needed_crds(tests: list[dict[str, Any]], crds: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The CRDs that serve the sample resources' kinds."""
+    wanted = {(_group_of(str(t["resource"].get("apiVersion", ""))), t["resource"].get("kind")) for t in tests}
+    return [c for c in crds if ((c.get("spec") or {}).get("group"), ((c.get("spec") or {}).get("names") or {})
+                                .get("kind")) in wanted]
+
+
+def _crd_files(crds: list[Mapping[str, Any]]) -> dict[str, str]:
+    """One file per CRD (the CLI reads one document per path) and the ClusterResource naming them.
+
+    Without them the CLI cannot map a custom kind to its resource for ValidatingAdmissionPolicies.
+    """
+    files = {f"crd-{c['metadata']['name']}.yaml": yaml.safe_dump(_trimmed(c), sort_keys=False) for c in crds}
+    cluster = {"apiVersion": CLI_API_VERSION, "kind": "ClusterResource", "metadata": {"name": "crds"},
+               "spec": {"crds": sorted(files)}}
+    return {**files, CLUSTER_RESOURCES_FILE: yaml.safe_dump(cluster, sort_keys=False)} if files else {}
+
+
+def _trimmed(crd: Mapping[str, Any]) -> dict[str, Any]:
+    """The CRD as written, without what the server added (status, managed fields, uid)."""
+    meta = crd.get("metadata") or {}
+    return {"apiVersion": crd.get("apiVersion", "apiextensions.k8s.io/v1"), "kind": "CustomResourceDefinition",
+            "metadata": {"name": meta.get("name")}, "spec": crd.get("spec")}
+
+
+def suite_files(name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
+                crds: Sequence[Mapping[str, Any]] = ()) -> dict[str, str]:
+    """File name -> content. `tests` items: {policy, expect, resource}; `crds`: CRDs that may serve their kinds."""
     kinds = {p["metadata"]["name"]: p["kind"] for p in policies if p["kind"] != "ValidatingAdmissionPolicyBinding"}
     grouped: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
     resources: list[dict[str, Any]] = []
@@ -65,7 +97,11 @@ def suite_files(name: str, policies: list[dict[str, Any]], tests: list[dict[str,
             for ns in sorted(namespaces)
         ],
     }
+    cluster = _crd_files(needed_crds(tests, crds))
+    if cluster:
+        test_doc["clusterResources"] = [CLUSTER_RESOURCES_FILE]
     return {
+        **cluster,
         POLICY_FILE: dump_all(policies),
         RESOURCE_FILE: dump_all(resources),
         VALUES_FILE: yaml.safe_dump(values, sort_keys=False),
