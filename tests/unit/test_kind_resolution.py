@@ -6,6 +6,7 @@ come from the same file, as `generate --crds` reads them.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
+from patternpolicy.adapters.anthropic_api import ClaudeClient, ModelConfig
 from patternpolicy.adapters.embeddings import EmbedderLoad, MiniLMEmbedder, find_model_dir
 from patternpolicy.adapters.qdrant_store import StoreLocation
+from patternpolicy.analysis.claude.analyzer import ClaudeAnalyzer
 from patternpolicy.analysis.claude.prompt import candidate_kinds, user_message
 from patternpolicy.analysis.offline import OfflineAnalyzer
 from patternpolicy.discovery.catalog import KindCatalog
@@ -27,6 +30,7 @@ from patternpolicy.services.kind_index import fill
 from patternpolicy.services.pipeline import run_pipeline
 from patternpolicy.validate.field_check import make_field_checker
 from patternpolicy.validate.kyverno_suite import suite_files
+from tests.support.fake_anthropic import fake_anthropic, tool_use
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = [d for d in yaml.safe_load_all((ROOT / "examples" / "crds" / "azure-postgresql.yaml").read_text()) if d]
@@ -154,3 +158,39 @@ def test_kyverno_suites_carry_the_crds_of_custom_kinds() -> None:
     assert yaml.safe_load(files[f"crd-flexibleservers.{PG}.yaml"])["spec"]["names"]["kind"] == "FlexibleServer"
     builtin_only = suite_files("t", [], [{"policy": "x", "expect": "deny", "resource": pod}], CRDS)
     assert "clusterResources" not in yaml.safe_load(builtin_only["kyverno-test.yaml"])
+
+
+def test_claude_gets_the_described_kind_and_its_answer_maps_to_the_offered_namesake(index: CapabilityIndex) -> None:
+    """Two kinds are called FlexibleServer (PostgreSQL and MySQL); the model answers with the bare name
+    it was offered, and the rule targets the PostgreSQL one, on the field the cluster's schema has."""
+    mysql = copy.deepcopy(next(d for d in CRDS if d["spec"]["names"]["kind"] == "FlexibleServer"))
+    mysql["metadata"]["name"] = "flexibleservers.dbformysql.azure.com"
+    mysql["spec"]["group"] = "dbformysql.azure.com"
+    mysql["spec"]["versions"][0]["name"] = "v1api20231230"
+    mysql["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["description"] = (
+        "Generator information:\n- Generated from: /mysql/resource-manager/Microsoft.DBforMySQL/FlexibleServers/"
+        "stable/2023-12-30/FlexibleServers.json")
+    crds = [*CRDS, mysql]
+    fill(index, base_catalog().with_kinds([k for k in (kind_from_crd(d) for d in crds) if k]), crds)
+    catalog = (base_catalog().with_kinds([k for k in (kind_from_crd(d) for d in crds) if k])
+               .searchable(index, schema_source(crd_documents=crds)))
+    server = {"apiVersion": f"{PG}/v1api20221201", "kind": "FlexibleServer", "spec": {"location": "westeurope"}}
+    answer = {"enforceable": True, "reason": "", "rules": [{
+        "summary": "PostgreSQL servers must have an owner resource group",
+        "kinds": ["FlexibleServer"],
+        "validations": [{"expression": "has(object.spec.owner) && has(object.spec.owner.name)",
+                         "message": "set spec.owner to a ResourceGroup"}],
+        "compliant": [{**server, "metadata": {"name": "ok"}, "spec": {"location": "x", "owner": {"name": "rg"}}}],
+        "violating": [{**server, "metadata": {"name": "bad"}}],
+    }]}
+    with fake_anthropic(tool_use(answer)) as fake:
+        config = ModelConfig(api_key="k", model="claude-test", base_url=fake.url, timeout=5.0, max_retries=0)
+        analysis = ClaudeAnalyzer(ClaudeClient(config), max_attempts=1).analyze(pattern(PRD_TEXT), catalog)
+    prompt = fake.requests[0]["json"]["messages"][0]["content"]
+    assert f"- FlexibleServer (apiVersion {PG}/v1api20221201" in prompt
+    assert "dbformysql" not in prompt
+    assert analysis.enforceable, analysis.reason
+    (rule,) = analysis.rules
+    assert [(k.group, k.kind) for k in rule.targets] == [(PG, "FlexibleServer")]
+    assert any("similar in meaning" in k for k in analysis.kinds_found)
+    fill(index, base_catalog(), CRDS)  # the module's other tests see the example CRDs only
