@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,17 +14,26 @@ from tests.support.binaries import bin_dir
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@contextlib.contextmanager
+def environment(name: str, value: str) -> Iterator[None]:
+    """Sets a variable for the session (subprocesses inherit it) and restores what was there."""
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
 @pytest.fixture(scope="session", autouse=True)
 def index_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The capability index of every operator and CLI run by the tests: never the user's ~/.cache."""
     path = tmp_path_factory.mktemp("capability-index")
-    previous = os.environ.get("PATTERNPOLICY_INDEX_PATH")
-    os.environ["PATTERNPOLICY_INDEX_PATH"] = str(path)
-    yield path
-    if previous is None:
-        os.environ.pop("PATTERNPOLICY_INDEX_PATH", None)
-    else:
-        os.environ["PATTERNPOLICY_INDEX_PATH"] = previous
+    with environment("PATTERNPOLICY_INDEX_PATH", str(path)):
+        yield path
 
 
 @pytest.fixture(scope="session")
@@ -34,10 +44,5 @@ def binaries() -> Path:
 @pytest.fixture(scope="session")
 def kyverno_cli(binaries: Path) -> Iterator[Path]:
     path = binaries / "kyverno"
-    previous = os.environ.get("PATTERNPOLICY_KYVERNO")
-    os.environ["PATTERNPOLICY_KYVERNO"] = str(path)
-    yield path
-    if previous is None:
-        os.environ.pop("PATTERNPOLICY_KYVERNO", None)
-    else:
-        os.environ["PATTERNPOLICY_KYVERNO"] = previous
+    with environment("PATTERNPOLICY_KYVERNO", str(path)):
+        yield path
