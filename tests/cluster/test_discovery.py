@@ -74,7 +74,7 @@ def test_prd_example_resolves_the_server_kind_and_its_reference_field(
     api.create_cluster_custom_object(G, V, "patterns", pattern("pg-in-rg", PRD_TEXT))
     proposal = eventually(lambda: (p := get_or_none(api, G, V, "policyproposals", "pg-in-rg-g1"))
                           and p.get("status", {}).get("phase") and p,
-                          timeout=60, what=f"proposal (pattern status: {analysed(api, 'pg-in-rg')})")
+                          timeout=90, what=f"proposal (pattern status: {analysed(api, 'pg-in-rg')})")
     assert proposal["status"]["phase"] == "Pending", proposal["status"]
     validation = proposal["status"]["validation"]
     assert validation["schema"]["result"] == "Passed" and validation["behaviour"]["result"] == "Passed", validation
@@ -97,7 +97,7 @@ def test_a_field_the_kind_lacks_is_refused_with_the_reason(api: client.CustomObj
                                                            operator: KopfRunner) -> None:
     api.create_cluster_custom_object(G, V, "patterns", pattern(
         "pg-retention", "Azure PostgreSQL servers must set spec.backupRetentionDays."))
-    status = eventually(lambda: analysed(api, "pg-retention"), timeout=60, what="pattern analysed")
+    status = eventually(lambda: analysed(api, "pg-retention"), timeout=90, what="pattern analysed")
     analyzed = {c["type"]: c for c in status["conditions"]}["Analyzed"]
     assert (analyzed["status"], analyzed["reason"]) == ("False", "NotEnforceable")
     # Checked against the schema the cluster publishes for the CRD (/openapi/v3).

@@ -19,6 +19,7 @@ from patternpolicy.adapters.embeddings import EmbedderLoad, MiniLMEmbedder, find
 from patternpolicy.adapters.qdrant_store import StoreLocation
 from patternpolicy.analysis.claude.analyzer import ClaudeAnalyzer
 from patternpolicy.analysis.claude.prompt import candidate_kinds, user_message
+from patternpolicy.analysis.memo import MemoizedAnalyzer
 from patternpolicy.analysis.offline import OfflineAnalyzer
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.discovery.index import CapabilityIndex
@@ -28,7 +29,7 @@ from patternpolicy.schemas import schema_source
 from patternpolicy.services.files import kind_from_crd
 from patternpolicy.services.kind_index import fill
 from patternpolicy.services.pipeline import run_pipeline
-from patternpolicy.validate.field_check import make_field_checker
+from patternpolicy.validate.field_check import NO_SCHEMA, make_field_checker
 from patternpolicy.validate.kyverno_suite import suite_files
 from tests.support.fake_anthropic import fake_anthropic, tool_use
 
@@ -194,3 +195,13 @@ def test_claude_gets_the_described_kind_and_its_answer_maps_to_the_offered_names
     assert [(k.group, k.kind) for k in rule.targets] == [(PG, "FlexibleServer")]
     assert any("similar in meaning" in k for k in analysis.kinds_found)
     fill(index, base_catalog(), CRDS)  # the module's other tests see the example CRDs only
+
+
+def test_a_served_kind_without_a_published_schema_is_retried_not_refused(index: CapabilityIndex) -> None:
+    """A CRD installed a moment ago: the kind is served, its schema not yet published."""
+    catalog = base_catalog().searchable(index, schema_source())  # built-in schemas only
+    memo = MemoizedAnalyzer(OfflineAnalyzer())
+    first = memo.analyze(pattern(PRD_TEXT), catalog)
+    assert not first.enforceable and NO_SCHEMA in first.reason and "FlexibleServer" in first.reason
+    published = base_catalog().searchable(index, schema_source(crd_documents=CRDS))
+    assert memo.analyze(pattern(PRD_TEXT), published).enforceable  # the retry analyses again

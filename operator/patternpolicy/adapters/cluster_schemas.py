@@ -7,6 +7,11 @@ import time
 from patternpolicy.adapters.kube import KubeError, get_json
 from patternpolicy.schemas import GVK, KindSchema, openapi_v3_kind_schemas
 
+# A group-version's document is built on first request; for a CRD created a moment ago the
+# apiserver may take a while. Better to say "no schema yet" (the operator retries) than to
+# hold a pattern's analysis for the default 30 s.
+OPENAPI_TIMEOUT = 10.0
+
 
 class ClusterOpenAPISchemas:
     """A SchemaSource over the live cluster; a CRD change shows up within `ttl` seconds."""
@@ -15,24 +20,31 @@ class ClusterOpenAPISchemas:
         self.ttl = ttl
         self._documents: dict[str, tuple[float, dict[GVK, KindSchema]]] = {}
 
-    def _group_version(self, group: str, version: str) -> dict[GVK, KindSchema]:
-        path = f"/openapi/v3/apis/{group}/{version}" if group else f"/openapi/v3/api/{version}"
+    @staticmethod
+    def _path(group: str, version: str) -> str:
+        return f"/openapi/v3/apis/{group}/{version}" if group else f"/openapi/v3/api/{version}"
+
+    def _group_version(self, group: str, version: str, fresh: bool = False) -> dict[GVK, KindSchema] | None:
+        """The kinds of one group-version's document; None when it could not be fetched."""
+        path = self._path(group, version)
         cached = self._documents.get(path)
-        if cached is not None and time.monotonic() - cached[0] < self.ttl:
+        if not fresh and cached is not None and time.monotonic() - cached[0] < self.ttl:
             return cached[1]
         try:
-            kinds = openapi_v3_kind_schemas(get_json(path))
+            kinds = openapi_v3_kind_schemas(get_json(path, timeout=OPENAPI_TIMEOUT))
         except KubeError:
-            return {}  # not served (yet): other sources in the chain may know the kind; not cached
+            return None  # not served (yet), or slow: other sources in the chain may know the kind; not cached
         self._documents[path] = (time.monotonic(), kinds)
         return kinds
 
     def schema_for(self, group: str, version: str, kind: str) -> KindSchema | None:
-        found = self._group_version(group, version).get(GVK(group, version, kind))
+        kinds = self._group_version(group, version)
+        if kinds is None:
+            return None
+        found = kinds.get(GVK(group, version, kind))
         if found is None:
             # A CRD's schema is published a moment after the kind is served: look again before giving up.
-            self._documents.pop(f"/openapi/v3/apis/{group}/{version}" if group else f"/openapi/v3/api/{version}", None)
-            found = self._group_version(group, version).get(GVK(group, version, kind))
+            found = (self._group_version(group, version, fresh=True) or {}).get(GVK(group, version, kind))
         return found
 
     def invalidate(self) -> None:

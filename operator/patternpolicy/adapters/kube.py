@@ -44,14 +44,14 @@ def api_client() -> client.ApiClient:
     return client.ApiClient()
 
 
-def get_json(path: str, accept: str = "application/json") -> dict[str, Any]:
+def get_json(path: str, accept: str = "application/json", timeout: float = TIMEOUT) -> dict[str, Any]:
     """A raw GET (discovery, tables) through the configured client and its credentials."""
     api = api_client()
     method, url, headers, body, post = api.param_serialize(
         "GET", path, header_params={"Accept": accept}, auth_settings=["BearerToken"])
     try:
         response = api.call_api(method, url, header_params=headers, body=body, post_params=post,
-                                _request_timeout=TIMEOUT)
+                                _request_timeout=timeout)
         response.read()
     except Exception as exc:  # urllib3 and socket errors: the cluster is unreachable
         raise KubeError(f"GET {path}: {exc}") from exc

@@ -8,6 +8,7 @@ from patternpolicy.analysis.base import Analyzer
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Analysis
+from patternpolicy.validate.field_check import NO_SCHEMA
 
 
 class MemoizedAnalyzer:
@@ -26,6 +27,8 @@ class MemoizedAnalyzer:
             self._answers.move_to_end(key)
             return self._answers[key]
         answer = self.inner.analyze(pattern, catalog)
+        if NO_SCHEMA in answer.reason:
+            return answer  # made without a schema the cluster had not published yet: not final
         self._answers[key] = answer
         if len(self._answers) > self._size:
             self._answers.popitem(last=False)

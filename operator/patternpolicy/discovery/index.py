@@ -178,8 +178,8 @@ class CapabilityIndex:
         try:
             store = QdrantStore.open(collection, loaded.embedder.dimension, where)
         except (RuntimeError, OSError) as exc:
-            # Local mode locks its folder (and a read-only or missing volume cannot hold it); a second process (say, a CLI run beside the operator)
-            # still gets a working, if temporary, index.
+            # Local mode locks its folder, and a read-only volume cannot hold it: a second process
+            # (say, a CLI run beside the operator) still gets a working, if temporary, index.
             store = QdrantStore.in_memory(collection, loaded.embedder.dimension)
             return cls(loaded.embedder, store, f"{loaded.note}; {where.describe()} unavailable ({exc}), "
                                                "using an in-memory index")

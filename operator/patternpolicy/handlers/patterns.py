@@ -68,7 +68,8 @@ def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status:
     except ModelUnavailable as exc:
         patch.status.update(pattern_status_waiting(current, ref.generation, str(exc)))
         raise kopf.TemporaryError(f"model unavailable: {exc}", delay=60) from exc
-    if any(NO_SCHEMA in reason for dropped in generated.dropped for reason in dropped.reasons):
+    if NO_SCHEMA in generated.analysis.reason or any(
+            NO_SCHEMA in reason for dropped in generated.dropped for reason in dropped.reasons):
         runtime.cluster_changed()
         raise kopf.TemporaryError("a target kind's schema is not published yet; retrying", delay=5)
     proposal: str | None = None

@@ -18,6 +18,7 @@ from patternpolicy.discovery.entries import split_camel
 from patternpolicy.models.rules import KindRef, Rule, Sample, Validation
 from patternpolicy.schemas.fields import FieldInfo, declared_fields, placeholder
 from patternpolicy.schemas.model import KindSchema
+from patternpolicy.validate.field_check import NO_SCHEMA
 
 _REQUIRES = re.compile(
     r"\b(requires?|required|needs? (?:an? |to (?:have|reference|name|belong))|"
@@ -37,6 +38,10 @@ _SET = re.compile(r"\b(must|should|shall|has to|have to|needs? to) (?:always )?(
 def _schema(ctx: Context, kind: KindRef) -> KindSchema | None:
     source = ctx.catalog.schemas
     return source.schema_for(kind.group, kind.version, kind.kind) if source is not None else None
+
+
+def _is_custom(kind: KindRef) -> bool:
+    return "." in kind.group and not kind.group.endswith(".k8s.io")
 
 
 def _mentions_kind(text: str, target: KindRef) -> bool:
@@ -117,6 +122,13 @@ def required_reference(ctx: Context) -> Finding | None:
     if ctx.catalog.schemas is None or not _REQUIRES.search(text.lower()) or _NEGATED.search(text.lower()):
         return None
     referenced = ctx.subjects.kinds("exact") or list(ctx.named)
+    if not referenced:
+        return None
+    unknown = [k for k in ctx.subject_kinds() if _is_custom(k) and _schema(ctx, k) is None]
+    if unknown:
+        # The cluster serves the kind but has not published its schema yet (a CRD just installed):
+        # not a verdict on the pattern; the operator retries.
+        return Finding("references", decline=f"{NO_SCHEMA} for {', '.join(str(k) for k in unknown)} yet")
     rules: list[Rule] = []
     for target in referenced:
         for kind in ctx.subject_kinds():
