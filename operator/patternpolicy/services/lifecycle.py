@@ -19,8 +19,24 @@ ORPHANED_LABEL = f"{c.GROUP}/orphaned"
 
 
 def applied_of(pattern: str) -> list[dict[str, Any]]:
-    return [policy for p in list_proposals(pattern) if (p.get("status") or {}).get("phase") == "Applied"
-            for policy in (p.get("status") or {}).get("appliedPolicies") or []]
+    """Policies of the pattern that are, or may already be, in the cluster.
+
+    An approved proposal's policies count even before its status says Applied: the policies are
+    created first and the status is written after, and a pattern deleted in between must not
+    lose them.
+    """
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for proposal in list_proposals(pattern):
+        status = proposal.get("status") or {}
+        if status.get("phase") == "Applied":
+            for policy in status.get("appliedPolicies") or []:
+                found[(policy["kind"], policy["name"])] = policy
+        if (proposal.get("spec") or {}).get("approved"):
+            for obj in (proposal.get("spec") or {}).get("policies") or []:
+                name = str((obj.get("metadata") or {}).get("name"))
+                found.setdefault((str(obj.get("kind")), name),
+                                 {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "name": name})
+    return list(found.values())
 
 
 def orphan_policies(pattern: str) -> tuple[list[str], list[str]]:
