@@ -7,6 +7,8 @@ capability index learns them from CRD events, not from a restart.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from patternpolicy.adapters.kube import KubeError, get_json
+from patternpolicy.adapters.kyverno_cli import run_suite
 from patternpolicy.handlers import runtime
 from tests.support.controlplane import ControlPlane
 from tests.support.kube import eventually, get_or_none, install_crds
@@ -107,7 +110,7 @@ def test_a_field_the_kind_lacks_is_refused_with_the_reason(api: client.CustomObj
 
 
 def test_the_apiserver_enforces_the_prd_example(bare_cluster: ControlPlane, bare_api: client.ApiClient,
-                                                bare_operator: Path) -> None:
+                                                bare_operator: Path, tmp_path: Path) -> None:
     """No Kyverno: the proposal is a ValidatingAdmissionPolicy, and once approved the apiserver denies
     a PostgreSQL server that names no resource group. CRDs were there before the operator started."""
     install_crds(client.ApiextensionsV1Api(bare_api), azure_crds())
@@ -141,6 +144,18 @@ def test_the_apiserver_enforces_the_prd_example(bare_cluster: ControlPlane, bare
     assert "must reference a ResourceGroup" in message
     api.create_namespaced_custom_object(PG, "v1api20221201", "default", "flexibleservers",
                                         server("placed", {"name": "team-rg"}))  # compliant: admitted
+
+    # What the cluster applied, as GitOps files: the suite carries the CRD, so `kyverno test` can map the
+    # custom kind for the ValidatingAdmissionPolicy outside the cluster.
+    out = tmp_path / "gitops"
+    exported = subprocess.run([sys.executable, "-m", "patternpolicy.cli", "export", "-o", str(out),
+                               "--kubeconfig", str(bare_cluster.kubeconfig)],
+                              capture_output=True, text=True, timeout=120, check=False)
+    assert exported.returncode == 0, exported.stderr
+    suite = out / "tests" / "bare-pg-in-rg"
+    assert (suite / f"crd-flexibleservers.{PG}.yaml").exists()
+    run = run_suite(suite)
+    assert run.passed, run.output
 
 
 def _served_on(api_client: client.ApiClient) -> bool:

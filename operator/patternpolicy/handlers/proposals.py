@@ -9,13 +9,13 @@ import kopf
 
 from patternpolicy import constants as c
 from patternpolicy.adapters.kube import KubeError, KubeTransientError, apply_cluster_object, list_crds, patch_status
-from patternpolicy.discovery.builtin_kinds import builtin_kinds
 from patternpolicy.models.conditions import set_condition
 from patternpolicy.reconcile.diff import MAX_STATUS_DIFF, policy_diff, summarize
 from patternpolicy.reconcile.proposals import decide
 from patternpolicy.services import validation
 from patternpolicy.services.apply import applied_policies_of, apply_proposal
 from patternpolicy.services.impact import impact
+from patternpolicy.validate.kyverno_suite import has_custom_kinds
 
 
 def _dry_run(policy: dict[str, Any]) -> None:
@@ -23,11 +23,8 @@ def _dry_run(policy: dict[str, Any]) -> None:
 
 
 def _crds_for(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """The CRDs of the samples' custom kinds: the Kyverno CLI needs them to map those kinds."""
-    builtin = {(k.group, k.kind) for k, _ in builtin_kinds()}
-    kinds = {(str(t["resource"].get("apiVersion", "")).rpartition("/")[0], t["resource"].get("kind"))
-             for t in spec.get("tests") or []}
-    return list_crds() if kinds - builtin else []
+    """The cluster's CRDs when samples are of custom kinds: the Kyverno CLI needs them to map those kinds."""
+    return list_crds() if has_custom_kinds(spec.get("tests") or []) else []
 
 
 def _validate(name: str, spec: dict[str, Any], status: dict[str, Any], digest: str, generation: int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from patternpolicy.adapters.kube import KubeError, custom
+from patternpolicy.adapters.kube import KubeError, custom, list_crds
 from patternpolicy.constants import GROUP, PROPOSAL_PLURAL, VERSION
 from patternpolicy.services.generate import (
     GenerateReport,
@@ -14,6 +14,7 @@ from patternpolicy.services.generate import (
     write_pattern_files,
     write_report,
 )
+from patternpolicy.validate.kyverno_suite import has_custom_kinds
 
 
 def _portable(policy: dict[str, Any]) -> dict[str, Any]:
@@ -38,6 +39,9 @@ def export(out: Path, include_pending: bool = False) -> GenerateReport:
         current = newest.get(pattern)
         if current is None or spec["patternRef"]["generation"] > current["spec"]["patternRef"]["generation"]:
             newest[pattern] = proposal
+    # Suites of custom kinds carry their CRDs, so `kyverno test` can run them outside the cluster.
+    custom_kinds = any(has_custom_kinds(p["spec"].get("tests") or []) for p in newest.values())
+    crds = list_crds() if custom_kinds else []
     prepare_output(out)
     report = GenerateReport()
     for pattern, proposal in sorted(newest.items()):
@@ -45,7 +49,7 @@ def export(out: Path, include_pending: bool = False) -> GenerateReport:
                               reason=f"from {proposal['metadata']['name']} ({proposal['status']['phase']})",
                               behaviour=proposal["status"].get("validation", {}).get("behaviour", {}).get("result", ""))
         write_pattern_files(out, pattern, [_portable(p) for p in proposal["spec"]["policies"]],
-                            proposal["spec"].get("tests") or [], entry)
+                            proposal["spec"].get("tests") or [], entry, crds)
         report.patterns.append(entry)
     write_report(report, out)
     return report

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from patternpolicy.compile.scope import NAMESPACE_NAME_LABEL
+from patternpolicy.discovery.builtin_kinds import builtin_kinds
 
 CLI_API_VERSION = "cli.kyverno.io/v1alpha1"
 POLICY_FILE = "policies.yaml"
@@ -38,6 +39,13 @@ def _result(policy_kind: str, kind: str, policy: str, rule: str, names: list[str
 
 def _group_of(api_version: str) -> str:
     return api_version.rpartition("/")[0]
+
+
+def has_custom_kinds(tests: list[dict[str, Any]]) -> bool:
+    """Whether any sample is of a kind outside the built-in API (its CRD is then needed for the suite)."""
+    builtin = {(k.group, k.kind) for k, _ in builtin_kinds()}
+    return any((_group_of(str(t["resource"].get("apiVersion", ""))), t["resource"].get("kind")) not in builtin
+               for t in tests)
 
 
 def needed_crds(tests: list[dict[str, Any]], crds: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
