@@ -1,7 +1,8 @@
 """A catalog of served kinds and exact-name resolution against pattern text.
 
-Exact mentions (kind, plural, short name, group-qualified) come first; the
-semantic index (a later stage) only adds candidates when nothing is named.
+Exact mentions (kind, plural, short name, group-qualified) are found here; a
+catalog may carry the capability index (`search`), which adds the kinds a text
+describes without naming them (discovery/subjects.py), and the kinds' schemas.
 """
 
 from __future__ import annotations

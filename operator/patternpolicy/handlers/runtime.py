@@ -78,12 +78,9 @@ def sync_index() -> None:
 
 
 def crd_event(kind: str, crd: Mapping[str, Any]) -> None:
-    """A CRD was added, changed or removed: kinds, schemas and engines are read again on next use."""
-    _current.catalog.invalidate()
-    _current.facts.invalidate()
-    _current.schemas.invalidate()
+    """A CRD was added, changed or removed: the index follows at once, the rest is re-read on next use."""
+    cluster_changed()
     index = _current.index
-    log.debug("CRD %s %s", kind, (crd.get("metadata") or {}).get("name"))
     if index is not None:
         # A CRD being deleted (deletionTimestamp set) stops serving its kind: drop it now.
         if kind == "DELETED" or (crd.get("metadata") or {}).get("deletionTimestamp"):
@@ -93,6 +90,7 @@ def crd_event(kind: str, crd: Mapping[str, Any]) -> None:
 
 
 def cluster_changed() -> None:
+    """Kinds, schemas and engines are read again on next use."""
     _current.catalog.invalidate()
     _current.facts.invalidate()
     _current.schemas.invalidate()

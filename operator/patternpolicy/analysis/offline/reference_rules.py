@@ -99,16 +99,21 @@ def _with(obj: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, A
     return obj
 
 
-def _base_object(kind: KindRef, name: str, schema: KindSchema | None, without: tuple[str, ...] = ()) -> dict[str, Any]:
+def _base_object(kind: KindRef, name: str, schema: KindSchema | None,
+                 without: tuple[tuple[str, ...], ...] = ()) -> dict[str, Any]:
+    """A minimal object the schema accepts; `without`: paths (a required field the rule is about) left out."""
     meta: dict[str, Any] = {"name": name}
     if kind.namespaced:
         meta["namespace"] = "default"
-    obj: dict[str, Any] = {"apiVersion": kind.api_version, "kind": kind.kind, "metadata": meta}
     spec = placeholder(schema, ("spec",)) if schema is not None else {}
-    if isinstance(spec, dict):
-        for field in without:  # a required field the rule is about is left out of the violating sample
-            spec.pop(field, None)
-    obj["spec"] = spec if isinstance(spec, dict) else {}
+    obj: dict[str, Any] = {"apiVersion": kind.api_version, "kind": kind.kind, "metadata": meta,
+                           "spec": spec if isinstance(spec, dict) else {}}
+    for path in without:
+        node: Any = obj
+        for segment in path[:-1]:
+            node = node.get(segment) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
     return obj
 
 
@@ -139,7 +144,7 @@ def required_reference(ctx: Context) -> Finding | None:
             paths = ", ".join(".".join(f.path) for f in fields)
             first = fields[0]
             good = _with(_base_object(kind, "with-reference", schema), first.path, _set_value(first, schema))
-            bad = _base_object(kind, "without-reference", schema, without=tuple(f.path[1] for f in fields))
+            bad = _base_object(kind, "without-reference", schema, without=tuple(f.path for f in fields))
             suffix = "ref" if not rules else str(len(rules))
             rules.append(Rule(
                 id=f"require-{_slug(target.kind)}"[:36].rstrip("-") + f"-{suffix}",
@@ -173,7 +178,7 @@ def required_field(ctx: Context) -> Finding | None:
             schema = _schema(ctx, kind)
             value = placeholder(schema, path) if schema is not None else "example"
             good = _with(_base_object(kind, f"with-{_slug(path[-1])}", schema), path, value)
-            bad = _base_object(kind, f"without-{_slug(path[-1])}", schema, without=path[1:2] if len(path) == 2 else ())
+            bad = _base_object(kind, f"without-{_slug(path[-1])}", schema, without=(path,))
             samples += [Sample(resource=good, expect="allow"), Sample(resource=bad, expect="deny")]
         rules.append(Rule(
             id=f"require-{_slug(path[-1])}"[:36].rstrip("-") + (f"-{index}" if index else ""),
