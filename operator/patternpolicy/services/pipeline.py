@@ -7,10 +7,13 @@ file written for GitOps is exactly what the operator would propose.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from patternpolicy import metrics
+from patternpolicy.adapters.anthropic_api import ModelUnavailable
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.compile.engines import OFFLINE_DEFAULTS, EngineTarget, compile_rule
 from patternpolicy.compile.scope import sample_namespace
@@ -59,7 +62,18 @@ def run_pipeline(pattern: Pattern, analyzer: Analyzer, catalog: KindCatalog,
     target = engine or OFFLINE_DEFAULTS[pattern.spec.policy_generation.engine]
     if not pattern.spec.policy_generation.enabled:
         return Generated(pattern, Analysis.declined("none", "policy generation is disabled for this pattern"))
-    analysis = analyzer.analyze(pattern, catalog)
+    started = time.perf_counter()
+    try:
+        analysis = analyzer.analyze(pattern, catalog)
+    except ModelUnavailable:
+        metrics.MODEL_ERRORS.labels(analyzer.name).inc()
+        metrics.ANALYSER_CALLS.labels(analyzer.name, "error").inc()
+        raise
+    except Exception:
+        metrics.ANALYSER_CALLS.labels(analyzer.name, "error").inc()
+        raise
+    if analysis.input_tokens:
+        metrics.MODEL_TOKENS.labels(analysis.analyzer).inc(analysis.input_tokens)
     result = Generated(pattern, analysis)
     for rule in analysis.rules:
         problems = field_check(rule) if field_check else []
@@ -75,6 +89,8 @@ def run_pipeline(pattern: Pattern, analyzer: Analyzer, catalog: KindCatalog,
              "resource": s.resource if rule.namespace_sensitive else _placed(s.resource, namespace)}
             for s in rule.samples
         ]
+    metrics.ANALYSER_CALLS.labels(analysis.analyzer, "enforceable" if result.enforceable else "declined").inc()
+    metrics.GENERATION_SECONDS.labels(analysis.analyzer).observe(time.perf_counter() - started)
     return result
 
 

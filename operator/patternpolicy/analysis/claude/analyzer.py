@@ -119,6 +119,9 @@ class ClaudeAnalyzer:
             if analysis is not None:
                 return analysis.model_copy(update={"input_tokens": input_tokens, "attempts": attempt}).with_subjects(
                     [s.describe() for s in subjects.found], subjects.note)
+            if attempt < self.max_attempts:
+                log.warning("pattern %s: model answer %d/%d rejected, asking again: %s", pattern.ref.name, attempt,
+                            self.max_attempts, "; ".join(problems)[:500])
             messages.append({"role": "assistant", "content": reply.content or [{"type": "text", "text": "?"}]})
             feedback = "Your answer could not be used. Fix these problems and answer with the tool again:\n- " + \
                 "\n- ".join(problems)

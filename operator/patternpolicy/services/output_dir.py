@@ -1,0 +1,55 @@
+"""The output directory of `generate` and `export`: written aside, swapped in only when the run completes.
+
+A run that fails half-way (model unreachable, cluster gone, a bug) leaves the previous `policies/`,
+`tests/`, kustomization and report exactly as they were. Files of the directory that patternpolicy
+did not write are never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+MARKER = ".patternpolicy-output"
+OWNED = ("policies", "tests", "kustomization.yaml", "report.md", "report.json", MARKER)
+
+
+def check_owned(out: Path) -> None:
+    """Refuses a directory whose policies/, tests/ or kustomization.yaml patternpolicy did not write."""
+    theirs = [name for name in ("policies", "tests", "kustomization.yaml") if (out / name).exists()]
+    if theirs and not (out / MARKER).exists():
+        raise FileExistsError(f"{out} has {', '.join(theirs)} not written by patternpolicy; choose another -o")
+
+
+@contextlib.contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """Yields a fresh directory beside `out` to write into; on success its content replaces ours in `out`."""
+    check_owned(out)
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=parent))
+    try:
+        yield work
+        (work / MARKER).write_text("written by patternpolicy; policies/, tests/, kustomization.yaml and the "
+                                   "report are replaced on each run\n")
+        _swap(work, out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _swap(new: Path, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".previous", dir=out.resolve().parent))
+    try:
+        for name in OWNED:
+            if (out / name).exists():
+                os.replace(out / name, old / name)
+        for name in OWNED:
+            if (new / name).exists():
+                os.replace(new / name, out / name)
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
