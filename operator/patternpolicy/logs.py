@@ -19,13 +19,22 @@ LogFormat = Literal["text", "json"]
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
+def severity(levelno: int) -> str:
+    """The operator's JSON lines come from kopf's formatter: the same words here."""
+    for limit, word in ((logging.DEBUG, "debug"), (logging.INFO, "info"), (logging.WARNING, "warn"),
+                        (logging.ERROR, "error")):
+        if levelno <= limit:
+            return word
+    return "critical"
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object a line: time (UTC, ISO 8601), level, logger, message, and the object when kopf names one."""
+    """One JSON object a line, keyed like kopf's (the operator's): timestamp, severity, logger, message."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "severity": severity(record.levelno), "logger": record.name, "message": record.getMessage(),
         }
         ref = getattr(record, "k8s_ref", None)  # set by kopf's per-object loggers
         if isinstance(ref, dict):

@@ -84,6 +84,11 @@ def start_server() -> int | None:
         return int(_server.server_port)
 
 
+def server_port() -> int | None:
+    """The port /metrics is served on in this process, if it is."""
+    return int(_server.server_port) if _server is not None else None
+
+
 def stop_server() -> None:
     global _server
     with _lock:

@@ -205,3 +205,14 @@ def test_generate_refuses_to_overwrite_a_directory_it_did_not_write(tmp_path: Pa
     result = cli("generate", str(EXAMPLES), "-o", str(tmp_path), "--no-verify")
     assert "not written by patternpolicy" in assert_one_error_line(result, 2)
     assert (tmp_path / "policies" / "mine.yaml").read_text() == "keep: me\n"
+
+
+def test_cli_logs_as_json_lines_with_time_and_severity(unreachable_kubeconfig: Path) -> None:
+    result = cli("doctor", "--kubeconfig", str(unreachable_kubeconfig), "--verbose",
+                 env={"PATTERNPOLICY_LOG_FORMAT": "json"})
+    assert result.returncode == 3
+    *logged, last = result.stderr.strip().splitlines()
+    entries = [json.loads(line) for line in logged]
+    assert entries and all({"timestamp", "severity", "logger", "message"} <= set(e) for e in entries)
+    assert any("Retrying" in e["message"] for e in entries)  # transport retries, with their reason
+    assert last.startswith("error: cannot reach the cluster")
