@@ -53,7 +53,8 @@ def test_new_generation_is_proposed_with_a_diff_and_replaces_on_approval(
     assert phase(api, "limits-g1") == "Applied"
 
     cli = subprocess.run([sys.executable, "-m", "patternpolicy.cli", "diff", "limits-g2"], capture_output=True,
-                         text=True, check=True, env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)})
+                         text=True, check=False, env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)})
+    assert cli.returncode == 1, cli.stderr  # exit 1: the proposal would change what is applied
     assert cli.stdout.startswith("# limits-g2 (limits): +")
     assert "'cpu' in c.resources.limits" in cli.stdout
 

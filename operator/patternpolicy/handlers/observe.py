@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import kopf
 
 from patternpolicy import constants as c
 from patternpolicy import metrics
+
+
+class _QuietWatchers(logging.Filter):
+    """kopf logs every event handler's success at INFO: for these watchers that is a line per status change."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        return not (message.endswith("succeeded.") and ("'pattern_seen'" in message or "'proposal_seen'" in message))
+
+
+logging.getLogger("kopf.objects").addFilter(_QuietWatchers())
 
 
 def pattern_state(status: dict[str, Any]) -> str:
