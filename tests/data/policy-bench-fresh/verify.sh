@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Re-checks every label of cases.json with the real Kyverno CLI.
+# Usage: tests/data/policy-bench-fresh/verify.sh [path/to/kyverno]
+# Without an argument it uses $KYVERNO, else the binary of scripts/build-binaries.sh, else PATH.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
+kyverno="${1:-${KYVERNO:-}}"
+if [ -z "$kyverno" ]; then
+  dir="$(bash "$root/scripts/build-binaries.sh" --print 2>/dev/null || true)"
+  if [ -n "$dir" ] && [ -x "$dir/kyverno" ]; then kyverno="$dir/kyverno"; else kyverno="$(command -v kyverno || true)"; fi
+fi
+[ -x "$kyverno" ] || { echo "verify.sh: no kyverno binary found" >&2; exit 2; }
+"$kyverno" version 2>/dev/null | head -1 || true
+python3 "$here/make_suites.py"
+out="$(mktemp)"; trap 'rm -f "$out"' EXIT
+rc=0
+"$kyverno" test "$here/suites" --remove-color >"$out" 2>&1 || rc=$?
+grep -E "Test Summary|^Loading test" "$out" | grep -c "^Loading test" | sed 's/^/suites run: /'
+grep -E "Test Summary" "$out" | tail -1 || true
+if [ "$rc" -ne 0 ] || grep -qiE "\bFail\b.*(Want|Got)|Error:|error " "$out"; then
+  echo "verify.sh: kyverno test reported failures (rc=$rc):" >&2
+  grep -iE "fail|error" "$out" | grep -v "^ *│ *[0-9]* *│.*Ok" | head -80 >&2
+  exit 1
+fi
+echo "verify.sh: all labels confirmed by kyverno test"
