@@ -117,17 +117,16 @@ case("require-run-as-non-root", P, "Run as non-root",
          "variables.spec.?securityContext.?runAsNonRoot.orValue(false)) == true)",
          "pods must run as non-root")], pod=True))
 
-case("require-storage-class-on-pvcs", P, "PVCs name a storage class",
-     "PersistentVolumeClaims must name their storageClassName explicitly instead of relying on "
-     "the cluster default class.",
-     [A(pvc("postgres-data", "shop", sc="ssd-retain")),
-      A(pvc("uploads", "shop", "100Gi", ["ReadWriteMany"], sc="nfs-shared")),
-      D(pvc("scratch-space", "shop", "5Gi")),
-      D(pvc("es-data", "search", "200Gi"))],
-     pol("require-storage-class-on-pvcs", ["PersistentVolumeClaim"], [(
-         "has(object.spec.storageClassName) && object.spec.storageClassName != ''",
-         "storageClassName is required")]))
-
+case("require-data-classification-on-pvcs", P, "PVCs carry a data classification",
+     "PersistentVolumeClaims must carry a `data-classification` label (for example public, internal, "
+     "confidential) so that backups and encryption can be chosen per volume.",
+     [A(pvc("postgres-data", "shop", sc="ssd-retain", labels={"data-classification": "confidential"})),
+      A(pvc("uploads", "shop", "100Gi", ["ReadWriteMany"], sc="nfs-shared", labels={"data-classification": "internal", "app": "uploads"})),
+      D(pvc("scratch-space", "shop", "5Gi", sc="ssd")),
+      D(pvc("es-data", "search", "200Gi", sc="ssd", labels={"app": "elasticsearch"}))],
+     pol("require-data-classification-on-pvcs", ["PersistentVolumeClaim"], [(
+         "object.metadata.?labels.orValue({})[?'data-classification'].orValue('') != ''",
+         "label data-classification is required")]))
 case("require-tls-on-ingress", P, "Ingresses terminate TLS",
      "Every Ingress must terminate TLS: it must have a `tls` section listing at least one host "
      "and the Secret holding the certificate.",
@@ -142,15 +141,18 @@ case("require-tls-on-ingress", P, "Ingresses terminate TLS",
          "has(t.hosts) && size(t.hosts) > 0 && has(t.secretName))",
          "ingress must configure TLS")]))
 
-case("require-hpa-min-replicas", P, "HPAs set minReplicas",
-     "Every HorizontalPodAutoscaler must set spec.minReplicas explicitly.",
-     [A(hpa("checkout", "shop", minr=2, maxr=10)),
-      A(hpa("search", "search", minr=3, maxr=30)),
-      D(hpa("cart", "shop", maxr=8)),
-      D(hpa("recommendations", "shop", maxr=4))],
-     pol("require-hpa-min-replicas", ["HorizontalPodAutoscaler"], [(
-         "has(object.spec.minReplicas)", "minReplicas is required")]))
-
+SCALE_DOWN = {"scaleDown": {"stabilizationWindowSeconds": 300, "policies": [{"type": "Percent", "value": 50, "periodSeconds": 60}]}}
+case("require-hpa-scale-down-behavior", P, "HPAs define how they scale down",
+     "Every HorizontalPodAutoscaler must define a scale-down behaviour (spec.behavior.scaleDown), so "
+     "that traffic dips do not remove half the fleet at once.",
+     [A(dict(hpa("checkout", "shop", minr=2, maxr=10), spec=dict(hpa("checkout", "shop", minr=2, maxr=10)["spec"], behavior=SCALE_DOWN))),
+      A(dict(hpa("search", "search", minr=3, maxr=30), spec=dict(hpa("search", "search", minr=3, maxr=30)["spec"], behavior={
+          "scaleDown": {"stabilizationWindowSeconds": 600}, "scaleUp": {"stabilizationWindowSeconds": 0}}))),
+      D(hpa("cart", "shop", minr=2, maxr=8)),
+      D(dict(hpa("recommendations", "shop", minr=2, maxr=4), spec=dict(hpa("recommendations", "shop", minr=2, maxr=4)["spec"], behavior={
+          "scaleUp": {"stabilizationWindowSeconds": 0}})))],
+     pol("require-hpa-scale-down-behavior", ["HorizontalPodAutoscaler"], [(
+         "has(object.spec.behavior) && has(object.spec.behavior.scaleDown)", "spec.behavior.scaleDown is required")]))
 case("require-owner-annotation-configmaps", P, "ConfigMaps name an owner",
      "ConfigMaps must carry an `owner` annotation with the contact responsible for their content.",
      [A(obj("v1", "ConfigMap", "checkout-settings", "shop", annotations={"owner": "team-checkout@example.com"},
@@ -176,29 +178,28 @@ case("require-image-digest", P, "Pin images by digest",
          "variables.allContainers.all(c, c.image.contains('@sha256:'))",
          "images must be pinned by digest")], pod=True))
 
-case("require-networkpolicy-policytypes", P, "NetworkPolicies list policyTypes",
-     "NetworkPolicies must list their policyTypes explicitly (Ingress, Egress or both) rather than "
-     "letting Kubernetes infer them.",
-     [A(obj("networking.k8s.io/v1", "NetworkPolicy", "default-deny", "shop",
+case("require-networkpolicy-purpose", P, "NetworkPolicies explain themselves",
+     "Every NetworkPolicy must carry a `purpose` annotation describing in words which traffic it allows "
+     "or blocks.",
+     [A(obj("networking.k8s.io/v1", "NetworkPolicy", "default-deny", "shop", annotations={"purpose": "deny all traffic not explicitly allowed"},
             spec={"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})),
-      A(obj("networking.k8s.io/v1", "NetworkPolicy", "allow-frontend", "shop",
+      A(obj("networking.k8s.io/v1", "NetworkPolicy", "allow-frontend", "shop", annotations={"purpose": "frontend may call the api"},
             spec={"podSelector": {"matchLabels": {"app": "api"}}, "policyTypes": ["Ingress"],
                   "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "frontend"}}}]}]})),
       D(obj("networking.k8s.io/v1", "NetworkPolicy", "allow-dns", "shop",
-            spec={"podSelector": {}, "egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}]})),
-      D(obj("networking.k8s.io/v1", "NetworkPolicy", "allow-monitoring", "shop",
-            spec={"podSelector": {}, "ingress": [{"from": [{"namespaceSelector": {
+            spec={"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": 53, "protocol": "UDP"}]}]})),
+      D(obj("networking.k8s.io/v1", "NetworkPolicy", "allow-monitoring", "shop", {"team": "obs"}, {"owner": "obs"},
+            spec={"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [{"namespaceSelector": {
                 "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]}]}))],
-     pol("require-networkpolicy-policytypes", ["NetworkPolicy"], [(
-         "has(object.spec.policyTypes) && size(object.spec.policyTypes) > 0",
-         "policyTypes must be set")]))
-
+     pol("require-networkpolicy-purpose", ["NetworkPolicy"], [(
+         "object.metadata.?annotations.orValue({})[?'purpose'].orValue('') != ''",
+         "annotation purpose is required")]))
 case("require-memory-requests", P, "Request memory",
      "Every container must request memory (resources.requests.memory) so pods are scheduled on "
      "nodes with enough room.",
      [A(pod("requests-set", "shop", [C("api", IMG, resources=res(mem_r="256Mi", cpu_r="100m"))])),
       D(pod("cpu-request-only", "shop", [C("api", IMG, resources=res(cpu_r="100m"))])),
-      D(pod("limits-only", "shop", [C("api", IMG, resources=res(mem_l="1Gi"))])),
+      D(ctl("Job", "cpu-limit-only", "shop", [C("run", IMG2, resources=res(cpu_l="1"))])),
       A(ctl("Deployment", "web", "shop", [C("web", IMG, resources=OKRES),
                                          C("log", "fluent/fluent-bit:3.0.7", resources=res(mem_r="64Mi"))])),
       D(ctl("DaemonSet", "log-shipper", "logging", [C("fluent-bit", "fluent/fluent-bit:3.0.7")])),
@@ -286,7 +287,7 @@ case("conditional-socket-label", K, "Runtime socket mounts need approval label",
          "!variables.volumes.exists(v, has(v.hostPath) && v.hostPath.path in "
          "['/var/run/docker.sock', '/run/containerd/containerd.sock', '/var/run/crio/crio.sock', "
          "'/run/docker.sock', '/var/run/containerd/containerd.sock']) || "
-         "variables.labels.?['runtime-access'].orValue('') == 'approved'",
+         "variables.labels[?'runtime-access'].orValue('') == 'approved'",
          "pods mounting the runtime socket need runtime-access: approved")], pod=True))
 
 case("conditional-loadbalancer-cost-center", K, "LoadBalancers carry a cost center",
@@ -348,25 +349,28 @@ case("conditional-gpu-toleration", K, "GPU pods tolerate the GPU taint",
          "variables.spec.?tolerations.orValue([]).exists(t, t.?key.orValue('') == 'nvidia.com/gpu')",
          "GPU pods must tolerate nvidia.com/gpu")], pod=True))
 
-case("conditional-statefulset-pvc-retention", K, "StatefulSets with storage state their PVC retention",
-     "StatefulSets that declare volumeClaimTemplates must set persistentVolumeClaimRetentionPolicy, "
-     "so it is an explicit decision whether their volumes survive deletion and scale-down.",
+def claim(name, size, sc=None):
+    spec = {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+    if sc:
+        spec["storageClassName"] = sc
+    return {"metadata": {"name": name}, "spec": spec}
+
+
+case("conditional-statefulset-claim-storage-class", K, "StatefulSet claim templates name a storage class",
+     "StatefulSets that declare volumeClaimTemplates must name a storageClassName in every claim "
+     "template; StatefulSets without claim templates are not affected.",
      [A(ctl("StatefulSet", "postgres", "shop", [C("db", "postgres:16.3")], replicas=3, top={
-         "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
-             "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "50Gi"}}}}],
-         "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"}})),
+         "volumeClaimTemplates": [claim("data", "50Gi", "ssd-retain")]})),
       D(ctl("StatefulSet", "rabbitmq", "shop", [C("mq", "rabbitmq:3.13")], replicas=3, top={
-          "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
-              "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}}}]})),
+          "volumeClaimTemplates": [claim("data", "10Gi")]})),
       A(ctl("StatefulSet", "memcached", "shop", [C("mc", "memcached:1.6.29")], replicas=2)),
       D(ctl("StatefulSet", "zookeeper", "streaming", [C("zk", "zookeeper:3.9")], replicas=3, top={
-          "volumeClaimTemplates": [{"metadata": {"name": "datalog"}, "spec": {
-              "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}}}}]}))],
-     pol("conditional-statefulset-pvc-retention", ["StatefulSet"], [(
-         "size(object.spec.?volumeClaimTemplates.orValue([])) == 0 || "
-         "has(object.spec.persistentVolumeClaimRetentionPolicy)",
-         "persistentVolumeClaimRetentionPolicy is required with volumeClaimTemplates")]))
-
+          "volumeClaimTemplates": [claim("data", "5Gi", "ssd"), claim("datalog", "5Gi")]})),
+      A(ctl("StatefulSet", "kafka", "streaming", [C("broker", "bitnami/kafka:3.7")], replicas=3, top={
+          "volumeClaimTemplates": [claim("data", "100Gi", "ssd"), claim("logs", "10Gi", "standard")]}))],
+     pol("conditional-statefulset-claim-storage-class", ["StatefulSet"], [(
+         "object.spec.?volumeClaimTemplates.orValue([]).all(t, t.spec.?storageClassName.orValue('') != '')",
+         "claim templates must name a storageClassName")]))
 case("conditional-public-ingress-tls", K, "Public ingresses need TLS",
      "Ingresses whose ingressClassName is `public` must have a tls section. Ingresses of other "
      "classes may serve plain HTTP.",
@@ -449,7 +453,7 @@ case("conditional-rwx-storage-class", K, "Shared volumes use the NFS class",
      "`nfs-shared`; other claims may use any class.",
      [A(pvc("shared-uploads", "shop", "100Gi", ["ReadWriteMany"], sc="nfs-shared")),
       D(pvc("shared-cache", "shop", "20Gi", ["ReadWriteMany"], sc="ssd")),
-      D(pvc("shared-default", "shop", "20Gi", ["ReadWriteMany"])),
+      D(pvc("shared-fast", "shop", "20Gi", ["ReadWriteOnce", "ReadWriteMany"], sc="fast")),
       A(pvc("db-volume", "shop", "50Gi", ["ReadWriteOnce"], sc="ssd")),
       A(pvc("ro-assets", "shop", "5Gi", ["ReadOnlyMany"], sc="ssd"))],
      pol("conditional-rwx-storage-class", ["PersistentVolumeClaim"], [(
@@ -474,7 +478,7 @@ case("conditional-net-admin-infra-label", K, "NET_ADMIN only in infra pods",
             labels={"network-tier": "infra"}))],
      pol("conditional-net-admin-infra-label", [], [(
          "!variables.allContainers.exists(c, 'NET_ADMIN' in c.?securityContext.?capabilities.?add.orValue([])) || "
-         "variables.labels.?['network-tier'].orValue('') == 'infra'",
+         "variables.labels[?'network-tier'].orValue('') == 'infra'",
          "NET_ADMIN requires network-tier: infra")], pod=True))
 
 case("conditional-memory-emptydir-size-limit", K, "In-memory emptyDirs are bounded",
@@ -503,7 +507,7 @@ case("conditional-lb-internal-namespace", K, "Internal namespaces get internal l
       A(svc("cache", "billing-internal"))],
      pol("conditional-lb-internal-namespace", ["Service"], [(
          "!(object.spec.?type.orValue('ClusterIP') == 'LoadBalancer' && object.metadata.namespace.endsWith('-internal')) || "
-         "object.metadata.?annotations.orValue({}).?['networking.example.com/internal'].orValue('') == 'true'",
+         "object.metadata.?annotations.orValue({})[?'networking.example.com/internal'].orValue('') == 'true'",
          "internal LoadBalancers need the internal annotation")]))
 
 # ===================================================================== prohibitions
@@ -710,7 +714,7 @@ case("unless-label-privileged", E, "Privileged only with approval",
                                                    securityContext={"privileged": True})], labels=APPROVED)),
       D(ctl("DaemonSet", "sysctl-tuner", "ops", [C("tuner", "busybox:1.36", securityContext={"privileged": True})]))],
      pol("unless-label-privileged", [], [(
-         "variables.labels.?['security.example.com/privileged-approved'].orValue('') == 'true' || "
+         "variables.labels[?'security.example.com/privileged-approved'].orValue('') == 'true' || "
          "variables.allContainers.all(c, c.?securityContext.?privileged.orValue(false) != true)",
          "privileged containers need approval")], pod=True))
 
@@ -778,7 +782,7 @@ case("unless-annotation-pdb-zero", E, "PDBs must allow disruption",
       D(pdb("search", "search", max_unavailable="0%")),
       A(pdb("ledger", "billing", max_unavailable=0, annotations={"drain-blocking-approved": "true"}))],
      pol("unless-annotation-pdb-zero", ["PodDisruptionBudget"], [(
-         "object.metadata.?annotations.orValue({}).?['drain-blocking-approved'].orValue('') == 'true' || "
+         "object.metadata.?annotations.orValue({})[?'drain-blocking-approved'].orValue('') == 'true' || "
          "!has(object.spec.maxUnavailable) || !(string(object.spec.maxUnavailable) in ['0', '0%'])",
          "maxUnavailable 0 blocks drains")]))
 
@@ -910,7 +914,7 @@ case("value-ingress-class", W, "Known ingress classes",
      [A(ingress("admin", "ops", ["admin.internal.example.com"], cls="nginx-internal")),
       A(ingress("shop", "shop", ["shop.example.com"], cls="nginx-public")),
       D(ingress("legacy", "shop", ["legacy.example.com"], cls="nginx")),
-      D(ingress("no-class", "shop", ["old.example.com"], cls=None)),
+      D(ingress("external", "shop", ["old.example.com"], cls="nginx-external")),
       D(ingress("traefik", "shop", ["t.example.com"], cls="traefik"))],
      pol("value-ingress-class", ["Ingress"], [(
          "object.spec.?ingressClassName.orValue('') in ['nginx-internal', 'nginx-public']",
@@ -954,17 +958,20 @@ case("conditional-frontend-cpu-request", K, "Frontend pods request CPU",
          "variables.containers.all(c, 'cpu' in c.?resources.?requests.orValue({}))",
          "frontend containers need a CPU request")], pod=True))
 
-case("unless-dev-namespace-priority-class", E, "Priority classes outside dev",
-     "Pods must set a priorityClassName, unless they run in a namespace whose name starts with `dev-`.",
-     [A(pod("prioritised", "shop", [C("api", IMG)], priorityClassName="business-critical")),
-      D(pod("unprioritised", "shop", [C("api", IMG)])),
+VER = {"app.kubernetes.io/version": "1.8.2"}
+case("unless-dev-namespace-version-label", E, "Version label outside dev",
+     "Pods must carry the label `app.kubernetes.io/version`, unless they run in a namespace whose name "
+     "starts with `dev-`.",
+     [A(pod("versioned", "shop", [C("api", IMG)], labels=VER)),
+      D(pod("unversioned", "shop", [C("api", IMG)])),
       A(pod("dev-scratch", "dev-alice", [C("api", IMG)])),
       A(ctl("Deployment", "dev-web", "dev-bob", [C("web", IMG)])),
-      D(ctl("Deployment", "web", "shop", [C("web", IMG)])),
-      A(ctl("DaemonSet", "agent", "monitoring", [C("agent", "grafana/alloy:v1.2.0")], priorityClassName="system-node-critical"))],
-     pol("unless-dev-namespace-priority-class", [], [(
-         "object.metadata.namespace.startsWith('dev-') || variables.spec.?priorityClassName.orValue('') != ''",
-         "priorityClassName is required")], pod=True))
+      D(ctl("Deployment", "web", "shop", [C("web", IMG)], obj_labels={"app": "web", "app.kubernetes.io/version": "2.0"})),
+      A(ctl("DaemonSet", "agent", "monitoring", [C("agent", "grafana/alloy:v1.2.0")], labels={"app.kubernetes.io/version": "v1.2.0"})),
+      D(pod("developer-tools", "developer-portal", [C("api", IMG)]))],
+     pol("unless-dev-namespace-version-label", [], [(
+         "object.metadata.namespace.startsWith('dev-') || variables.labels[?'app.kubernetes.io/version'].orValue('') != ''",
+         "label app.kubernetes.io/version is required")], pod=True))
 
 # ========================================================= not enforceable at admission
 N = "not-enforceable"
