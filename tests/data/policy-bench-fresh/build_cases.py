@@ -995,7 +995,7 @@ case("cross-object-matching-pdb", N, "Every Deployment has a PDB",
      "selects its pods.",
      [A(ctl("Deployment", "checkout", "shop", [C("api", IMG)], replicas=3)),
       A(ctl("Deployment", "cart", "shop", [C("api", IMG)], replicas=2)),
-      A(pdb("checkout", "shop", min_available=2)),
+      A(dict(pdb("checkout-pdb", "shop", min_available=2), spec={"minAvailable": 2, "selector": {"matchLabels": {"app": "checkout"}}})),
       A(pdb("orphan", "shop", max_unavailable=1))],
      decline("cross-object-matching-pdb", ["Deployment", "PodDisruptionBudget"]))
 
@@ -1037,7 +1037,7 @@ case("runtime-service-has-endpoints", N, "Services select running pods",
      "be cleaned up.",
      [A(svc("api", "shop")),
       A(svc("ghost", "shop")),
-      A(pod("api", "shop", [C("api", IMG)]))],
+      A(pod("api-6b7c9d-x2k4p", "shop", [C("api", IMG)], labels={"app": "api"}))],
      decline("runtime-service-has-endpoints", ["Service", "Pod"]))
 
 

@@ -23,4 +23,10 @@ if [ "$rc" -ne 0 ] || grep -qiE "\bFail\b.*(Want|Got)|Error:|error " "$out"; the
   grep -iE "fail|error" "$out" | grep -v "^ *│ *[0-9]* *│.*Ok" | head -80 >&2
   exit 1
 fi
-echo "verify.sh: all labels confirmed by kyverno test"
+want="$(python3 -c 'import json,sys; print(sum(len(c["expected"]) for c in json.load(open(sys.argv[1]))["cases"]))' "$here/cases.json")"
+got="$(sed -n 's/.*Test Summary: \([0-9]*\) tests passed.*/\1/p' "$out" | tail -1)"
+if [ "$got" != "$want" ]; then
+  echo "verify.sh: kyverno checked $got results, cases.json scores $want resources" >&2
+  exit 1
+fi
+echo "verify.sh: all $want labels confirmed by kyverno test"
