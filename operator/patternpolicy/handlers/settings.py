@@ -11,6 +11,7 @@ from patternpolicy import constants as c
 from patternpolicy import metrics
 from patternpolicy.adapters.cluster_facts import read_facts
 from patternpolicy.adapters.kube import KubeError, api_client, explicit_kubeconfig
+from patternpolicy.adapters.workdirs import remove_stale
 from patternpolicy.compile.choice import choose_engine
 from patternpolicy.handlers import runtime
 from patternpolicy.services.analyzers import choose_analyzer
@@ -29,6 +30,8 @@ def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) ->
     settings.networking.request_timeout = 60
     metrics.forget_states()
     metrics.start_server()
+    for stale in remove_stale():
+        logger.info("removed the work folder of a process that no longer runs: %s", stale)
     runtime.configure(lambda check: choose_analyzer("auto", field_check=check))
     chosen = runtime.analyzer()
     logger.info("patternpolicy operator starting with the %s analyser", chosen.name)
