@@ -89,6 +89,15 @@ def test_a_flow_posts_events_and_moves_the_metrics(api: client.CustomObjectsApi,
     durations = ("patternpolicy_generation_seconds_count", {"analyser": "offline"})
     assert value(after, durations[0], **durations[1]) >= value(before, durations[0], **durations[1]) + 1
     assert ("patternpolicy_approval_guard_present", ()) in after
+
+    # A new generation, approved, supersedes the first: that step is an Event on the old proposal too.
+    api.patch_cluster_custom_object(G, V, "patterns", "observed", {"spec": {
+        "description": "Deployments must define memory limits"}})
+    eventually(lambda: phase(api, "observed-g2") == "Pending", timeout=60, what="second proposal validated")
+    assert cli(cluster, "approve", "observed-g2").returncode == 0
+    eventually(lambda: phase(api, "observed-g1") == "Superseded", timeout=60, what="first proposal superseded")
+    eventually(lambda: "ProposalSuperseded" in reasons("observed-g1"), what="the superseded proposal's event")
+    assert value(scrape(), "patternpolicy_proposals", phase="Superseded") >= 1
     api.delete_cluster_custom_object(G, V, "patterns", "observed")
     eventually(lambda: scrape() if value(scrape(), "patternpolicy_patterns", state="Applied") ==
                value(after, "patternpolicy_patterns", state="Applied") - 1 else None,

@@ -216,3 +216,31 @@ def test_cli_logs_as_json_lines_with_time_and_severity(unreachable_kubeconfig: P
     assert entries and all({"timestamp", "severity", "logger", "message"} <= set(e) for e in entries)
     assert any("Retrying" in e["message"] for e in entries)  # transport retries, with their reason
     assert last.startswith("error: cannot reach the cluster")
+
+
+def test_progress_lines_only_on_a_terminal_and_after_a_quiet_start() -> None:
+    import io
+
+    from patternpolicy.console.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    piped, terminal, early = io.StringIO(), Terminal(), Terminal()
+    Progress("pattern", stream=piped, quiet_for=0).step(0, 2, "a")
+    Progress("pattern", stream=early, quiet_for=60).step(0, 2, "a")
+    Progress("pattern", stream=terminal, quiet_for=0).step(1, 2, "b")
+    assert piped.getvalue() == "" and early.getvalue() == ""
+    assert terminal.getvalue().startswith("pattern 2/2: b (")
+
+
+def test_the_operators_own_namespace_is_never_governed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from patternpolicy.compile.scope import namespace_selector
+    from patternpolicy.models.pattern import NamespaceScope
+
+    monkeypatch.setenv("PATTERNPOLICY_NAMESPACE", "policy-ops")
+    (expression,) = namespace_selector(NamespaceScope())["matchExpressions"]
+    assert expression["operator"] == "NotIn" and "policy-ops" in expression["values"]
+    included = namespace_selector(NamespaceScope(include=["policy-ops"]))["matchExpressions"]
+    assert all("policy-ops" not in e["values"] for e in included if e["operator"] == "NotIn")
