@@ -131,10 +131,12 @@ def test_run_serves_liveness_and_logs_json(cluster: ControlPlane, tmp_path: Path
     with socket_port() as port:
         pass
     log = tmp_path / "operator.log"
-    env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig), "PATTERNPOLICY_INDEX_PATH": str(tmp_path / "index")}
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}  # the flags alone must be enough
+    env["PATTERNPOLICY_INDEX_PATH"] = str(tmp_path / "index")
     with log.open("wb") as handle:
         proc = subprocess.Popen([sys.executable, "-m", "patternpolicy.cli", "run", "--standalone", "--log-format",
-                                 "json", "--liveness", f"http://127.0.0.1:{port}/healthz"],
+                                 "json", "--liveness", f"http://127.0.0.1:{port}/healthz",
+                                 "--kubeconfig", str(cluster.kubeconfig), "--context", "test"],
                                 stdout=handle, stderr=subprocess.STDOUT, env=env)
     try:
         def healthy() -> bool:
@@ -145,6 +147,9 @@ def test_run_serves_liveness_and_logs_json(cluster: ControlPlane, tmp_path: Path
                 return False
 
         eventually(healthy, timeout=60, interval=1, what=f"liveness on :{port}; log: {log.read_text()[-2000:]}")
+        # The operator's own client and kopf's watches both reached the cluster of --kubeconfig/--context.
+        eventually(lambda: "engine auto:" in log.read_text() and "'crd_changed' succeeded" in log.read_text(),
+                   timeout=60, interval=1, what=f"the operator on the cluster; log: {log.read_text()[-2000:]}")
     finally:
         proc.terminate()
         proc.wait(timeout=30)
