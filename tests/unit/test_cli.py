@@ -244,3 +244,17 @@ def test_the_operators_own_namespace_is_never_governed(monkeypatch: pytest.Monke
     assert expression["operator"] == "NotIn" and "policy-ops" in expression["values"]
     included = namespace_selector(NamespaceScope(include=["policy-ops"]))["matchExpressions"]
     assert all("policy-ops" not in e["values"] for e in included if e["operator"] == "NotIn")
+
+
+def test_staging_folders_of_killed_runs_are_removed_by_the_next_run(tmp_path: Path) -> None:
+    from patternpolicy.services.output_dir import staged
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    left = tmp_path / f"patternpolicy-{dead}-out-abc.partial"
+    left.mkdir()
+    with staged(tmp_path / "out") as work:
+        (work / "report.md").write_text("new\n")
+    assert not left.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (tmp_path / "out" / "report.md").read_text() == "new\n"

@@ -14,6 +14,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from patternpolicy.adapters.workdirs import PREFIX, remove_stale
+
 MARKER = ".patternpolicy-output"
 OWNED = ("policies", "tests", "kustomization.yaml", "report.md", "report.json", MARKER)
 
@@ -31,7 +33,8 @@ def staged(out: Path) -> Iterator[Path]:
     check_owned(out)
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=parent))
+    remove_stale(parent)  # what a killed run left beside the output (its process id is in the name)
+    work = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-{out.name}-", suffix=".partial", dir=parent))
     try:
         yield work
         (work / MARKER).write_text("written by patternpolicy; policies/, tests/, kustomization.yaml and the "
@@ -43,7 +46,8 @@ def staged(out: Path) -> Iterator[Path]:
 
 def _swap(new: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".previous", dir=out.resolve().parent))
+    old = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-{out.name}-", suffix=".previous",
+                                dir=out.resolve().parent))
     try:
         for name in OWNED:
             if (out / name).exists():
