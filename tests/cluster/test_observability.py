@@ -170,3 +170,16 @@ def socket_port() -> Any:
             yield s.getsockname()[1]
 
     return free()
+
+
+def test_a_user_the_cluster_does_not_know_gets_exit_4(cluster: ControlPlane, tmp_path: Path) -> None:
+    config = yaml.safe_load(cluster.kubeconfig.read_text())
+    config["users"] = [{"name": "admin", "user": {"token": "not-a-valid-token"}}]
+    stranger = tmp_path / "kubeconfig"
+    stranger.write_text(yaml.safe_dump(config))
+    for verb in (["doctor"], ["approve", "x-g1"], ["diff", "x-g1"]):
+        result = subprocess.run([sys.executable, "-m", "patternpolicy.cli", *verb, "--kubeconfig", str(stranger)],
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 4, (verb, result.stderr)
+        assert result.stderr.startswith("error: the cluster refused") and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

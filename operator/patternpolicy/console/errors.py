@@ -70,12 +70,19 @@ def _network_reason(exc: BaseException) -> str | None:
     return None
 
 
+_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
+
+
 def _api_status(exc: BaseException) -> int | None:
+    """The HTTP status the API server answered, from the client's exception or a raw GET's message."""
     from kubernetes.client.exceptions import ApiException
 
     for link in _chain(exc):
         if isinstance(link, ApiException):
             return int(link.status or 0)
+        found = _HTTP_STATUS.search(str(link))
+        if found:
+            return int(found.group(1))
     return None
 
 
