@@ -19,6 +19,10 @@ LogFormat = Literal["text", "json"]
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
+class BadLogSetting(ValueError):
+    """A PATTERNPOLICY_LOG_* value or flag that is not a format or level."""
+
+
 def severity(levelno: int) -> str:
     """The operator's JSON lines come from kopf's formatter: the same words here."""
     for limit, word in ((logging.DEBUG, "debug"), (logging.INFO, "info"), (logging.WARNING, "warn"),
@@ -47,7 +51,7 @@ class JsonFormatter(logging.Formatter):
 def chosen_format(flag: str | None = None) -> LogFormat:
     value = (flag or os.environ.get(FORMAT_ENV) or "text").strip().lower()
     if value not in ("text", "json"):
-        raise ValueError(f"{FORMAT_ENV} must be text or json, not {value!r}")
+        raise BadLogSetting(f"{FORMAT_ENV} must be text or json, not {value!r}")
     return "json" if value == "json" else "text"
 
 
@@ -61,7 +65,7 @@ def chosen_level(default: int, verbose: bool = False, debug: bool = False) -> in
         return default
     level = logging.getLevelName(configured)
     if not isinstance(level, int):
-        raise ValueError(f"{LEVEL_ENV} must be a level name (DEBUG, INFO, WARNING, ERROR), not {configured!r}")
+        raise BadLogSetting(f"{LEVEL_ENV} must be a level name (DEBUG, INFO, WARNING, ERROR), not {configured!r}")
     return level
 
 

@@ -80,6 +80,8 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert "no such file" in line
     (tmp_path / "cases.json").write_text("{not json")
     assert_one_error_line(cli("bench", "--cases", str(tmp_path / "cases.json")), 2)
+    for verb in ("doctor", "run"):
+        assert "PATTERNPOLICY_LOG_LEVEL" in assert_one_error_line(cli(verb, env={"PATTERNPOLICY_LOG_LEVEL": "LOUD"}), 2)
 
 
 class FakeCluster:

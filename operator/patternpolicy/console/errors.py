@@ -127,6 +127,7 @@ def classify(exc: BaseException) -> tuple[Exit, str]:
 
     from patternpolicy.adapters.anthropic_api import ModelUnavailable
     from patternpolicy.adapters.kyverno_cli import KyvernoNotFound
+    from patternpolicy.logs import BadLogSetting
     from patternpolicy.models.pattern import InvalidPattern
     from patternpolicy.schemas import SchemaError
     from patternpolicy.services.analyzers import AnalyzerNotConfigured
@@ -138,7 +139,8 @@ def classify(exc: BaseException) -> tuple[Exit, str]:
         return Exit.UNREACHABLE, f"model unavailable: {_first_line(exc)}"
     if isinstance(exc, KyvernoNotFound):
         return Exit.USAGE, _first_line(exc)
-    if isinstance(exc, UsageError | InvalidPattern | FileExistsError | AnalyzerNotConfigured | BadCases | SchemaError):
+    if isinstance(exc, UsageError | InvalidPattern | FileExistsError | AnalyzerNotConfigured | BadCases | SchemaError
+                  | BadLogSetting):
         return Exit.USAGE, _first_line(exc)
     if isinstance(exc, yaml.YAMLError):
         return Exit.USAGE, f"invalid YAML: {_first_line(exc)}"
