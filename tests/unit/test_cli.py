@@ -260,3 +260,18 @@ def test_staging_folders_of_killed_runs_are_removed_by_the_next_run(tmp_path: Pa
     assert not left.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert (tmp_path / "out" / "report.md").read_text() == "new\n"
+
+
+def test_an_output_that_is_a_mount_point_is_staged_inside_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from patternpolicy.services import output_dir
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("kept\n")
+    monkeypatch.setattr(os.path, "ismount", lambda path: Path(path) == out)
+    with output_dir.staged(out) as work:
+        assert work.parent == out  # a rename across file systems would fail
+        (work / "report.md").write_text("new\n")
+    assert sorted(p.name for p in out.iterdir()) == [".patternpolicy-output", "mine.txt", "report.md"]

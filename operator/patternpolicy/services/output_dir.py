@@ -31,23 +31,31 @@ def check_owned(out: Path) -> None:
 def staged(out: Path) -> Iterator[Path]:
     """Yields a fresh directory beside `out` to write into; on success its content replaces ours in `out`."""
     check_owned(out)
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(parent)  # what a killed run left beside the output (its process id is in the name)
-    work = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-{out.name}-", suffix=".partial", dir=parent))
+    root = _staging_root(out)
+    remove_stale(root)  # what a killed run left there (its process id is in the name)
+    work = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-{out.name}-", suffix=".partial", dir=root))
     try:
         yield work
         (work / MARKER).write_text("written by patternpolicy; policies/, tests/, kustomization.yaml and the "
                                    "report are replaced on each run\n")
-        _swap(work, out)
+        _swap(work, out, root)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _swap(new: Path, out: Path) -> None:
+def _staging_root(out: Path) -> Path:
+    """Beside the output; inside it when it is a mount point (a container volume: renames must not cross
+    file systems) or its parent is not writable."""
+    parent = out.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if out.is_dir() and (os.path.ismount(out) or not os.access(parent, os.W_OK)):
+        return out
+    return parent
+
+
+def _swap(new: Path, out: Path, root: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    old = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-{out.name}-", suffix=".previous",
-                                dir=out.resolve().parent))
+    old = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-{out.name}-", suffix=".previous", dir=root))
     try:
         for name in OWNED:
             if (out / name).exists():
