@@ -124,3 +124,15 @@ def test_a_rejected_request_is_reported_per_pattern(tmp_path: Path) -> None:
     entries = report(tmp_path / "out")["patterns"]
     assert all("HTTP 400 invalid_request_error: tool_choice: not supported" in e["reason"] for e in entries)
     assert len(server.requests) == 2
+
+
+def test_choosing_claude_without_the_sdk_is_a_clear_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "blocked" / "anthropic"
+    blocked.mkdir(parents=True)
+    (blocked / "__init__.py").write_text("raise ImportError('anthropic is not installed (simulated)')\n")
+    path = os.pathsep.join([str(tmp_path / "blocked"), os.environ.get("PYTHONPATH", "")])
+    result = generate(patterns(tmp_path, "no-privileged"), tmp_path / "out", "--analyser", "claude",
+                      PATTERNPOLICY_ANTHROPIC_API_KEY=KEY, PYTHONPATH=path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: the Claude analyser needs the anthropic package")
+    assert not (tmp_path / "out").exists()
