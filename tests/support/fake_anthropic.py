@@ -69,7 +69,7 @@ SERVED: dict[str, Rules] = {
     "claude-opus-4-6": Rules(frozenset({"adaptive", "enabled", "disabled"}), False, True, 128_000),
     "claude-sonnet-4-6": Rules(frozenset({"adaptive", "enabled", "disabled"}), False, True, 64_000),
     **{m: Rules(frozenset({"enabled", "disabled"}), False, True, 64_000)
-       for m in ("claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-sonnet-4-5", "claude-sonnet-4-5-20250929")},
+       for m in ("claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-opus-4-5", "claude-opus-4-5-20251101")},
 }
 
 

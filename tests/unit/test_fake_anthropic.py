@@ -63,7 +63,8 @@ def test_thinking_disabled_is_refused_where_documented() -> None:
         assert post(server, request(thinking={"type": "between_tools"})).is_success
 
 
-@pytest.mark.parametrize("model", ["claude-3-opus-20240229", "claude-2.1", "claude-sonnet-5-6", "claude-test"])
+@pytest.mark.parametrize("model", [
+    "claude-3-opus-20240229", "claude-sonnet-4-5-20250929", "claude-sonnet-5-6", "claude-test"])
 def test_retired_or_unknown_models_are_not_found(model: str) -> None:
     with fake_anthropic(text_only("x")) as server:
         refused(post(server, request(model)), 404, "not_found_error", model)

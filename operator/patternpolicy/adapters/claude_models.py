@@ -14,7 +14,8 @@ Sources (Anthropic's documentation, read for this table; re-read them when a mod
   Haiku 4.5 (the models it lists; the others are marked False here, meaning "not documented").
 - "Model IDs and versioning" (dateless ids from the 4.6 generation), "Model deprecations" (a retired
   model's requests fail: 404 not_found_error, see "Claude API errors").
-- Claude Sonnet 5 model page: legacy, still available, `claude-sonnet-5`.
+- Claude Sonnet 5 model page: legacy, still available, `claude-sonnet-5`. The model ids the anthropic SDK
+  2.16 lists match the served ids below.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Lifecycle = Literal["current", "legacy"]
+Lifecycle = Literal["current", "legacy", "deprecated"]
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,12 @@ MODELS: dict[str, ModelCapabilities] = {m.model: m for m in (
     ModelCapabilities("claude-sonnet-4-6", "legacy", thinking_by_default=False,
                       thinking_types=frozenset({"adaptive", "enabled", "disabled"}), forced_tool_use=True,
                       structured_outputs=True, max_output_tokens=64_000),
-    *(ModelCapabilities(m, "legacy", thinking_by_default=False, thinking_types=frozenset({"enabled", "disabled"}),
-                        forced_tool_use=True, structured_outputs=True, max_output_tokens=64_000)
-      for m in ("claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-sonnet-4-5", "claude-sonnet-4-5-20250929")),
+    *(ModelCapabilities(m, "deprecated" if "opus" in m else "legacy", thinking_by_default=False,
+                        thinking_types=frozenset({"enabled", "disabled"}), forced_tool_use=True,
+                        structured_outputs=True, max_output_tokens=64_000)
+      for m in ("claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-opus-4-5", "claude-opus-4-5-20251101")),
+    # (Opus 4.5: deprecated, end of life January 2027, as the SDK warns.) Retired, hence absent (requests fail with 404): Claude Sonnet 4.5 (September 2026), Sonnet 4 and Opus 4
+    # (June 2026), the 3.x models.
 )}
 
 DEFAULT_MODEL = "claude-sonnet-5-5"  # the current Sonnet ("Models overview")
