@@ -76,8 +76,8 @@ MODELS: dict[str, ModelCapabilities] = {m.model: m for m in (
                         thinking_types=frozenset({"enabled", "disabled"}), forced_tool_use=True,
                         structured_outputs=True, max_output_tokens=64_000)
       for m in ("claude-haiku-4-5", "claude-haiku-4-5-20251001", "claude-opus-4-5", "claude-opus-4-5-20251101")),
-    # (Opus 4.5: deprecated, end of life January 2027, as the SDK warns.) Retired, hence absent (requests fail with 404): Claude Sonnet 4.5 (September 2026), Sonnet 4 and Opus 4
-    # (June 2026), the 3.x models.
+    # Opus 4.5: deprecated, end of life January 2027 (the SDK warns). Retired, hence absent (requests fail
+    # with 404): Claude Sonnet 4.5 (September 2026), Sonnet 4 and Opus 4 (June 2026), the 3.x models.
 )}
 
 DEFAULT_MODEL = "claude-sonnet-5-5"  # the current Sonnet ("Models overview")
