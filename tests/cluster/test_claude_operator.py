@@ -34,7 +34,8 @@ def test_model_called_once_per_generation_even_across_restarts(
                 "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "host-network"},
                 "spec": {"description": "Deployments must not use the host network"}})
             proposal = eventually(lambda: (p := get_or_none(api, G, V, "policyproposals", "host-network-g1"))
-                                  and p.get("status", {}).get("phase") and p, what="proposal from the model")
+                                  and p.get("status", {}).get("phase") and p, what="proposal from the model",
+                                  timeout=120)
         assert first.exception is None, first.output
         assert proposal["status"]["phase"] == "Pending", proposal["status"]
         assert [p["metadata"]["name"] for p in proposal["spec"]["policies"]] == ["host-network-rule-1"]
