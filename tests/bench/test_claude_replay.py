@@ -9,12 +9,13 @@ from __future__ import annotations
 import copy
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from tests.support.fake_anthropic import KEY, fake_anthropic, tool_use
+from tests.support.fake_anthropic import KEY, error, fake_anthropic, tool_use
 from tests.unit.test_claude_analyzer import GOOD_ANSWER, deployment
 
 CASE = {"id": "no-host-network", "title": "No host network",
@@ -99,3 +100,29 @@ def test_a_recorded_run_replays_offline_with_the_same_result(tmp_path: Path, kyv
     assert replay_result["outcome"] == live_result["outcome"] == "correct"
     assert replay_result["calls"] == live_result["calls"] == 2
     assert replay_result["input_tokens"] == live_result["input_tokens"] > 0
+
+
+def test_bench_with_claude_unreachable_or_refused_reports_each_case_and_exits_non_zero(
+        tmp_path: Path, kyverno_cli: Path) -> None:
+    cases = tmp_path / "cases.json"
+    second = {**CASE, "id": "no-host-network-again"}
+    cases.write_text(json.dumps({"format": 1, "cases": [CASE, second]}))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once the block ends
+    bad = error(400, "invalid_request_error", "tools.0: bad schema")
+    with fake_anthropic(bad, bad) as server:  # a refused request (the 404) consumes no scripted step
+        runs = {
+            "cannot reach": bench(cases, PATTERNPOLICY_ANTHROPIC_API_KEY=KEY,
+                                  PATTERNPOLICY_ANTHROPIC_BASE_URL=f"http://127.0.0.1:{port}"),
+            "model 'claude-3-opus-20240229' is not served": bench(
+                cases, PATTERNPOLICY_ANTHROPIC_API_KEY=KEY, PATTERNPOLICY_ANTHROPIC_BASE_URL=server.url,
+                PATTERNPOLICY_MODEL="claude-3-opus-20240229"),
+            "HTTP 400 invalid_request_error: tools.0: bad schema": bench(
+                cases, PATTERNPOLICY_ANTHROPIC_API_KEY=KEY, PATTERNPOLICY_ANTHROPIC_BASE_URL=server.url),
+        }
+    for words, run in runs.items():
+        assert run.returncode == 1 and "Traceback" not in run.stdout + run.stderr, run.stderr
+        failed = [line for line in run.stdout.splitlines() if "[error]" in line]
+        assert len(failed) == 2 and all(words in line for line in failed), run.stdout
+    assert len(server.requests) == 3  # the retired model was asked once; each 400 once
