@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from patternpolicy.services.analyzers import AnalyzerNotConfigured, bench_analyzers
 from tests.support.fake_anthropic import KEY, error, fake_anthropic, tool_use
 from tests.unit.test_claude_analyzer import GOOD_ANSWER
 
@@ -136,3 +139,12 @@ def test_choosing_claude_without_the_sdk_is_a_clear_error(tmp_path: Path) -> Non
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("error: the Claude analyser needs the anthropic package")
     assert not (tmp_path / "out").exists()
+
+
+def test_record_and_replay_are_refused_without_claude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PATTERNPOLICY_ANALYSER", raising=False)
+    for flags in ({"record": tmp_path}, {"replay": tmp_path}):
+        with pytest.raises(AnalyzerNotConfigured, match="add --analyser claude"), bench_analyzers("auto", **flags):
+            pass
+    with bench_analyzers("auto") as analyzers:
+        assert [a.name for a in analyzers] == ["offline"]

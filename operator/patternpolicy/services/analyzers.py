@@ -63,6 +63,8 @@ def bench_analyzers(choice: str, field_check: Callable[[Rule], list[str]] | None
     answer is written to that directory; `replay`: Claude is asked through a loopback server that answers
     from that directory's answer files (no key needed). See docs/analysers.md."""
     names = ["offline", "claude"] if choice == "all" else [resolve(choice)]
+    if (record or replay) and "claude" not in names:
+        raise AnalyzerNotConfigured("--record and --replay are for the Claude analyser: add --analyser claude")
     with ExitStack() as stack:
         config = None
         if replay is not None and "claude" in names:
