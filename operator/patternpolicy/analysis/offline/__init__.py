@@ -2,7 +2,9 @@
 
 Each detector recognises one family of intents and extracts its parameters.
 A wrong policy is worse than none, so a pattern is enforced only when every
-intent the detectors saw could be turned into a rule.
+intent the detectors saw could be turned into a rule, and every normative
+clause of the description is accounted for by a rule that implements all of
+it (accounting.py); otherwise the decline quotes the clause not understood.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from patternpolicy.analysis.offline import (
     reference_rules,
     workload_rules,
 )
+from patternpolicy.analysis.offline.accounting import account
+from patternpolicy.analysis.offline.clauses import split_clauses
 from patternpolicy.analysis.offline.context import Context, Finding
 from patternpolicy.analysis.offline.scope import unconfigured_scope
 from patternpolicy.discovery.catalog import KindCatalog
@@ -55,15 +59,26 @@ class OfflineAnalyzer:
     def _analyze(self, ctx: Context) -> Analysis:
         findings = [f for f in (detect(ctx) for detect in DETECTORS) if f is not None]
         if not findings:
+            normative = [c.text for c in split_clauses(ctx.pattern.spec.description) if c.normative]
+            unread = f"not understood: '{normative[0]}'; " if normative else ""
             return Analysis.declined(
                 self.name,
-                "not confident: no intent the offline analyser understands was found "
+                f"not confident: {unread}no intent the offline analyser understands was found "
                 f"(it understands: {', '.join(SUPPORTED)}); configure the Claude analyser for other patterns",
             )
-        declined = [f for f in findings if f.decline]
-        if declined:
-            reasons = "; ".join(f"{f.intent}: {f.decline}" for f in declined)
-            return Analysis.declined(self.name, f"not confident: {reasons}")
+        accounted = account(ctx.pattern.spec.description, findings)
+        if accounted.problem.startswith("contradicts itself"):
+            return Analysis.declined(self.name, f"not confident: {accounted.problem}")
+        # What the text says that no rule implements comes first; then what detectors could not turn into rules.
+        reasons = [accounted.problem] if accounted.problem else []
+        reasons += [f"{f.intent}: {f.decline}" for f in findings if f.decline]
+        if reasons:
+            return Analysis.declined(self.name, f"not confident: {'; '.join(reasons)}")
+        findings = accounted.findings
+        if not findings:
+            return Analysis.declined(
+                self.name, "not confident: no sentence states a rule (what must or must not be); "
+                "background, recommendations and notes about the policy are not enforced")
         scope_problem = unconfigured_scope(ctx)
         if scope_problem:
             return Analysis.declined(self.name, f"not confident: {scope_problem}")
