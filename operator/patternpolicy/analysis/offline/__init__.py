@@ -10,6 +10,7 @@ it (accounting.py); otherwise the decline quotes the clause not understood.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from patternpolicy.analysis.offline import (
     network_rules,
@@ -24,6 +25,7 @@ from patternpolicy.analysis.offline.accounting import account
 from patternpolicy.analysis.offline.clauses import split_clauses
 from patternpolicy.analysis.offline.context import Context, Finding
 from patternpolicy.analysis.offline.scope import unconfigured_scope
+from patternpolicy.analysis.offline.text import PatternText
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Analysis
@@ -43,6 +45,7 @@ DETECTORS: tuple[Detector, ...] = (
     *reference_rules.DETECTORS,
 )
 
+RULE_BEARING = ("normative", "headline", "restatement")
 SUPPORTED = ("labels", "replicas", "resources requests/limits", "probes", "image tags and registries",
              "Pod Security Standards controls", "host namespaces/ports/paths", "Service types and external IPs",
              "Ingress hosts/TLS/default backends", "RBAC bindings and risky resources", "tolerations and affinity",
@@ -57,9 +60,13 @@ class OfflineAnalyzer:
         return self._analyze(ctx).with_subjects([s.describe() for s in ctx.subjects.found], ctx.subjects.note)
 
     def _analyze(self, ctx: Context) -> Analysis:
+        # Detectors read only the sentences about the rule (what it is, its title, verdicts on it):
+        # words in descriptions, notes and recommendations neither trigger a rule nor set its parameters.
+        clauses = split_clauses(ctx.pattern.spec.description)
+        normative = [c.text for c in clauses if c.normative]
+        ctx = replace(ctx, text=PatternText(".\n".join(c.text for c in clauses if c.kind in RULE_BEARING)))
         findings = [f for f in (detect(ctx) for detect in DETECTORS) if f is not None]
         if not findings:
-            normative = [c.text for c in split_clauses(ctx.pattern.spec.description) if c.normative]
             unread = f"not understood: '{normative[0]}'; " if normative else ""
             return Analysis.declined(
                 self.name,

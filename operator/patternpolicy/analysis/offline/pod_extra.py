@@ -60,7 +60,7 @@ def registries(ctx: Context) -> Finding | None:
     domains = _domains(raw.lower())
     if not domains:
         return None
-    allow = t.matches(r"\bonly\b|\bapproved\b|\ballowed\b|\btrusted\b") and not t.has("deprecated", "frozen")
+    allow = bool(t.matches(r"\bonly\b|\bapproved\b|\ballowed\b|\btrusted\b")) and not t.has("deprecated", "frozen")
     deny = t.has("deprecated", "frozen", "legacy", "disallow", "must not", "not allowed") and not allow
     if allow == deny:
         return Finding("registries", decline="mentions registries without saying whether they are allowed or banned")

@@ -54,8 +54,16 @@ _VALUE = re.compile(
     r"|\bto\s+[`\"']|(?<![=!<>])=(?!=)|[<>]=?"
     r"|(?<![\w.\-/:])\d+(?:\.\d+)?(?:\s*(?:[kmgtp]i?b?|cpus?|cores?|millicores?|%|percent|seconds?|minutes?|"
     r"hours?|days?|ms|s|m)\b)?(?![\w.\-/:])", re.I)
+# What a clause says something must *be* is a value, unless it is only presence or the verdict itself
+# ("must be a semantic version", "must be Always"; not "must be set", "must be disallowed").
+_PREDICATE = re.compile(
+    r"\b(?:must|should|shall|has to|have to|needs? to|is|are)(?: not)?(?: always| explicitly)? be "
+    # A passive verb ("be shared", "be set") is what happens, not a value; nor are presence and verdicts.
+    r"(?!(?:\w+ly )?(?:\w+ed|present|set|run|unset|able|undefined|forbidden|minimi[sz]ed)\b)(?:\w+ly )?"
+    r"[\w`'\"/:-]+|\b(?:is|are)(?: always)? [`\"'][^`\"']+[`\"']", re.I)
 _PATTERNS: tuple[tuple[QualifierKind, re.Pattern[str]], ...] = (
-    ("exception", _EXCEPTION), ("condition", _CONDITION), ("negation", NEGATION), ("value", _VALUE))
+    ("exception", _EXCEPTION), ("condition", _CONDITION), ("negation", NEGATION), ("value", _VALUE),
+    ("value", _PREDICATE))
 # Where a quoted qualifier stops: the next comma, modal verb or clause end.
 _QUOTE_END = re.compile(r",|;|\b(?:must|should|shall|may|cannot|is|are|be|needs?)\b", re.I)
 
