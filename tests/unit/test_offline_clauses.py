@@ -74,6 +74,15 @@ def test_unimplemented_qualifiers_are_declined_and_quoted(text: str, quoted: str
     # A requirement must not become a prohibition.
     "Pods that mount the Docker socket must carry the label `socket-access`.",
     "Containers must run privileged.",
+    "Images must come from registry.acme.io.",
+    "Only Deployments may use hostNetwork.",
+    # What a clause says a thing must be is a value the rule must implement.
+    "Pods must carry labels `app` and `version`, and the `version` label must be a semantic version.",
+    "hostPath volumes must not be mounted read-write.",
+    # Permissions and exemptions are part of the rule, wherever they are written.
+    "Images must not use the `latest` tag. Pods using images from `registry.corp.io` are exempt.",
+    "Disallow Privileged. Privileged containers must not be used. Privileged mode is only permitted for Pods in "
+    "the `monitoring` Namespace.",
 ])
 def test_polarity_is_never_flipped(text: str) -> None:
     result = analyze(text)

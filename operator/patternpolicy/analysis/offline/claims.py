@@ -23,7 +23,8 @@ class Claim:
 
 _UNSET_OR = r"(?:either )?(?:be |is |are )?(?:unset|undefined|not set|absent)(?:,)? or (?:be )?(?:set to |to )?"
 _IF_SET = r"if (?:it is |they are )?(?:present|set|defined|specified|used)"
-_FALSE = r"(?:set to |be |is |are )?`?false`?"
+_MODAL = r"(?:(?:must|should|shall) (?:always )?)?"
+_FALSE = _MODAL + r"(?:set to |be |is |are )?`?false`?"
 _ALL_CONTAINERS = r"(?:all|every|each) (?:of the )?containers"
 
 # By rule id (exact, or a prefix ending in "-").
@@ -68,14 +69,15 @@ CLAIMS: dict[str, Claim] = {
     "restrict-apparmor": Claim(r"apparmor", (r"other (?:apparmor )?profiles than `?runtime/default`? or "
                                              r"`?localhost/\*`?",), forbid=True),
     "require-run-as-non-root": Claim(r"run ?as ?non ?root|non-?root users?", (
-        r"(?:is |be )?set to `?true`?",)),
+        _MODAL + r"(?:is |be )?(?:set to )?`?true`?",)),
     "non-root-user": Claim(r"run ?as ?user|non-?root users?", (
         r"(?:is )?either unset or set to a number greater than (?:zero|0)", r"greater than (?:zero|0)"),
         forbid=True, framing=r"non-?root|greater than"),
     "no-privilege-escalation": Claim(r"privilege escalation|allowprivilegeescalation", (
         _FALSE, r"such as via set-user-id or set-group-id file mode"), forbid=True, framing=r"\bfalse\b"),
     "read-only-root-filesystem": Claim(r"read-?only root ?file ?system|readonlyrootfilesystem", (
-        r"(?:define )?(?:a )?securitycontext with `?readonlyrootfilesystem: true`?", r"(?:set to |be |is )`?true`?")),
+        r"read-?only root ?file ?system",
+        r"(?:define )?(?:a )?securitycontext with `?readonlyrootfilesystem: true`?", _MODAL + r"(?:set to |be |is )`?true`?")),
     "restrict-volume-types": Claim(r"volume types?|types? of volumes?|type of volume", (
         r"other than those in the allow list", r"any other type of volume other than"), forbid=True,
         framing=r"\bonly\b"),
@@ -88,7 +90,7 @@ CLAIMS: dict[str, Claim] = {
     "banned-registries": Claim(r"registr", forbid=True),
     "banned-image-name": Claim(r"\bimages?\b[^.]*\b(?:contain\w*|named)\b", (
         r"(?:an )?image containing the name",), forbid=True),
-    "no-default-namespace": Claim(r"namespace", (r"other than `?default`?",), forbid=True,
+    "no-default-namespace": Claim(r"namespace", (r"other than `?default`?", r"default \(empty\) namespace"), forbid=True,
                                   framing=r"other than `?default"),
     "no-node-affinity": Claim(r"node ?affinity", (r"(?:is )?not used in a pod spec",), forbid=True),
     "no-control-plane-tolerations": Claim(r"toleration|control ?plane", (

@@ -19,7 +19,11 @@ ClauseKind = Literal["normative", "headline", "meta", "advisory", "restatement",
 _DEONTIC = re.compile(
     r"\b(must|mustn't|should|shouldn't|shall|may not|cannot|can not|can't|needs? to|ha(?:s|ve) to|"
     r"(?:is|are|be) (?:required|mandatory|forbidden|prohibited|disallowed|not allowed|allowed only)|"
-    r"requires?|needs?|required to|never|only|not (?:be )?allowed|no \w+ (?:may|can|shall))\b", re.I)
+    r"requires?|needs?|required to|never|(?<!-)only|not (?:be )?allowed|no \w+ (?:may|can|shall)|"
+    # Permissions and exemptions shape a rule as much as obligations do ("Jobs are exempt").
+    r"exempt\w*|excluded|(?:is|are) (?:allowed|permitted)(?! to)|(?:does|do) not apply|"
+    r"(?:is|are) optional(?! \w+ (?:that|which))|"
+    r"(?:is|are) not required|need not|(?:do|does) not need to)\b", re.I)
 # "It requires administrative privileges" describes the thing the text is about; it is no requirement.
 _DESCRIBED_NEED = re.compile(r"^(?:it|this|that|they|these|those|which)\b", re.I)
 # An imperative at the start of a clause is a rule too ("Disallow privileged containers").

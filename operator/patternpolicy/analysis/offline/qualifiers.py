@@ -45,12 +45,13 @@ def _is_condition(m: re.Match[str]) -> bool:
 
 
 _EXCEPTION = re.compile(
-    r"\b(except(?: for)?|unless|other than|excluding|apart from|besides|but not|nothing but|"
+    r"\b(except(?: for)?|unless|other than|excluding|apart from|besides|but not|nothing but|(?<!-)only|"
     r"with the exception of|exempt\w*)\b", re.I)
 _VALUE = re.compile(
     r"\b(set to|equals?(?: to)?|at most|at least|no (?:more|less|fewer) than|not (?:more|less|fewer) than|"
     r"(?:more|less|greater|fewer|lower|higher|larger|smaller) than|between|one of|any of|either|exactly|"
-    r"maximum|minimum|to (?:the |a )?values?(?: of)?|match(?:es|ing)?|regex|pattern|true|false)\b"
+    r"maximum|minimum|to (?:the |a )?values?(?: of)?|match(?:es|ing)?|regex|pattern|true|false|"
+    r"read[- ]?(?:only|write)|writ(?:e|able)|immutable|encrypted|signed|empty)\b"
     r"|\bto\s+[`\"']|(?<![=!<>])=(?!=)|[<>]=?"
     r"|(?<![\w.\-/:])\d+(?:\.\d+)?(?:\s*(?:[kmgtp]i?b?|cpus?|cores?|millicores?|%|percent|seconds?|minutes?|"
     r"hours?|days?|ms|s|m)\b)?(?![\w.\-/:])", re.I)
