@@ -77,7 +77,8 @@ CLAIMS: dict[str, Claim] = {
         _FALSE, r"such as via set-user-id or set-group-id file mode"), forbid=True, framing=r"\bfalse\b"),
     "read-only-root-filesystem": Claim(r"read-?only root ?file ?system|readonlyrootfilesystem", (
         r"read-?only root ?file ?system",
-        r"(?:define )?(?:a )?securitycontext with `?readonlyrootfilesystem: true`?", _MODAL + r"(?:set to |be |is )`?true`?")),
+        r"(?:define )?(?:a )?securitycontext with `?readonlyrootfilesystem: true`?",
+        _MODAL + r"(?:set to |be |is )`?true`?")),
     "restrict-volume-types": Claim(r"volume types?|types? of volumes?|type of volume", (
         r"other than those in the allow list", r"any other type of volume other than"), forbid=True,
         framing=r"\bonly\b"),
@@ -90,8 +91,8 @@ CLAIMS: dict[str, Claim] = {
     "banned-registries": Claim(r"registr", forbid=True),
     "banned-image-name": Claim(r"\bimages?\b[^.]*\b(?:contain\w*|named)\b", (
         r"(?:an )?image containing the name",), forbid=True),
-    "no-default-namespace": Claim(r"namespace", (r"other than `?default`?", r"default \(empty\) namespace"), forbid=True,
-                                  framing=r"other than `?default"),
+    "no-default-namespace": Claim(r"namespace", (r"other than `?default`?", r"default \(empty\) namespace"),
+                                  forbid=True, framing=r"other than `?default"),
     "no-node-affinity": Claim(r"node ?affinity", (r"(?:is )?not used in a pod spec",), forbid=True),
     "no-control-plane-tolerations": Claim(r"toleration|control ?plane", (
         r"(?:setting )?a toleration in a pod spec which allows running on control plane nodes with the taint key "
