@@ -54,7 +54,7 @@ _JUDGEMENT = re.compile(
     r"\b(?:should|must|shall)(?: not)? be (?:\w+ly )?(?:allowed|disallowed|prevented|avoided|restricted|blocked|"
     r"forbidden|prohibited|minimi[sz]ed|audited|followed|required)\W*$", re.I)
 _ANAPHOR = re.compile(r"^(?:this|that|these|those|it|they|such|their use|its use)\b", re.I)
-_HEADLINE_WORDS = 8
+_HEADLINE_WORDS = 12
 
 
 @dataclass(frozen=True)
