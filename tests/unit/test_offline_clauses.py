@@ -42,7 +42,11 @@ def analyze(description: str) -> Analysis:
      "if they expose a public Service"),
     ("Containers must define memory limits whenever the namespace has a quota.",
      "whenever the namespace has a quota"),
-    ("For any Deployment that serves traffic, readiness probes must be defined.", "For any Deployment"),
+    ("For any Deployment that serves traffic, readiness probes must be defined.", "that serves traffic"),
+    # A word narrowing a requirement's subject is a condition too.
+    ("Privileged pods must carry the label `privileged-approved`.", "Privileged pods"),
+    ("Init containers must define memory limits.", "Init containers"),
+    ("Deployments managed by Helm must carry the label `chart`.", "managed by Helm"),
     # A requirement tied to a value keeps its condition, or nothing is emitted.
     ("The image pull policy must be Always when the image uses the latest tag or no tag.",
      "when the image uses the latest tag or no tag"),

@@ -21,12 +21,13 @@ from patternpolicy.analysis.offline import (
     reference_rules,
     workload_rules,
 )
-from patternpolicy.analysis.offline.accounting import account
+from patternpolicy.analysis.offline.accounting import Vocabulary, account
 from patternpolicy.analysis.offline.clauses import split_clauses
 from patternpolicy.analysis.offline.context import Context, Finding
 from patternpolicy.analysis.offline.scope import unconfigured_scope
 from patternpolicy.analysis.offline.text import PatternText
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.entries import split_camel
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Analysis
 
@@ -52,6 +53,14 @@ SUPPORTED = ("labels", "replicas", "resources requests/limits", "probes", "image
              "references to other kinds (read from the kind's schema)", "fields spelled out as spec.x.y")
 
 
+def kind_words(catalog: KindCatalog) -> frozenset[str]:
+    """Every way the text may name a served kind: `deployment`, `statefulset`, `stateful`/`set` words."""
+    words: set[str] = set()
+    for kind in catalog.kinds:
+        words |= {kind.kind.lower(), kind.plural.lower(), *split_camel(kind.kind).split()}
+    return frozenset(words)
+
+
 class OfflineAnalyzer:
     name = "offline"
 
@@ -73,7 +82,8 @@ class OfflineAnalyzer:
                 f"not confident: {unread}no intent the offline analyser understands was found "
                 f"(it understands: {', '.join(SUPPORTED)}); configure the Claude analyser for other patterns",
             )
-        accounted = account(ctx.pattern.spec.description, findings)
+        words = Vocabulary(kind_words(ctx.catalog), frozenset(k.kind for k in ctx.described()))
+        accounted = account(ctx.pattern.spec.description, findings, words)
         if accounted.problem.startswith("contradicts itself"):
             return Analysis.declined(self.name, f"not confident: {accounted.problem}")
         # What the text says that no rule implements comes first; then what detectors could not turn into rules.

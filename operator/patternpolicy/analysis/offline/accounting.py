@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from patternpolicy.analysis.offline.claims import Claim, claim_for
 from patternpolicy.analysis.offline.clauses import Clause, split_clauses
 from patternpolicy.analysis.offline.context import Finding
-from patternpolicy.analysis.offline.qualifiers import NEGATION, negated, qualifiers
+from patternpolicy.analysis.offline.qualifiers import NEGATION, negated, qualifiers, subject_modifiers
+from patternpolicy.analysis.offline.scope import SCOPE
 from patternpolicy.models.rules import Rule
 
 # Words that carry a clause's force rather than its content; two clauses that differ only in these
@@ -23,6 +24,14 @@ from patternpolicy.models.rules import Rule
 _FORCE = re.compile(
     r"\b(must|should|shall|may|can|cannot|need|needs|to|has|have|be|is|are|always|ever|a|an|the|all|every|each|"
     r"any|explicitly|also)\b")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What the text may say about its subjects without a rule implementing it."""
+
+    kind_words: frozenset[str] = frozenset()  # names of served kinds ("deployments", "stateful", "set")
+    described: frozenset[str] = frozenset()  # kinds found by the text's own words (those words chose them)
 
 
 @dataclass(frozen=True)
@@ -39,10 +48,18 @@ def _covers(claim: Claim, clause: Clause) -> bool:
     return re.search(claim.topic, clause.text, re.I) is not None
 
 
-def _unimplemented(claim: Claim, rule: Rule, clause: Clause) -> str:
+def _unimplemented(claim: Claim, rule: Rule, clause: Clause, words: Vocabulary) -> str:
     """Why `rule` does not implement all of `clause`, or ""."""
     consumed = [m.span() for pattern in claim.consumes for m in re.finditer(pattern, clause.text, re.I)]
+    # "in production" is the policy's namespace scope: configured, or declined by scope.py.
+    consumed += [m.span() for m in SCOPE.finditer(clause.text.lower())]
     quals = qualifiers(clause.text)
+    if not claim.forbid and not words.described & {k.kind for k in rule.targets}:
+        # A prohibition's subject is what it forbids ("Privileged containers must not ..."); a requirement's
+        # subject is whom it binds, so a word narrowing it is a condition unless the rule is about that word.
+        topic = [m.span() for m in re.finditer(claim.topic, clause.text, re.I)]
+        quals += [q for q in subject_modifiers(clause.text, words.kind_words)
+                  if not any(start <= q.start and q.end <= end for start, end in topic + consumed)]
     for q in quals:
         if q.kind == "negation" and claim.forbid:
             continue
@@ -70,7 +87,7 @@ def contradiction(clauses: list[Clause]) -> str:
     return ""
 
 
-def account(description: str, findings: list[Finding]) -> Accounted:
+def account(description: str, findings: list[Finding], words: Vocabulary | None = None) -> Accounted:
     """The findings with only the rules that some normative clause asks for, or the first problem."""
     clauses = split_clauses(description)
     problem = contradiction(clauses)
@@ -99,7 +116,7 @@ def account(description: str, findings: list[Finding]) -> Accounted:
         if not covering[i]:
             return Accounted(kept, f"not understood: '{clause.text}'")
         for claim, rule in covering[i]:
-            problem = _unimplemented(claim, rule, clause)
+            problem = _unimplemented(claim, rule, clause, words or Vocabulary())
             if problem:
                 return Accounted(kept, problem)
     return Accounted(kept)

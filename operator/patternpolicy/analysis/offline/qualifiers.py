@@ -28,7 +28,7 @@ _NOT_NOUNS = {"its", "this", "his", "is", "was", "has", "does", "us", "as", "thu
               "unless", "less", "plus", "whereas", "yes", "besides"}
 _CONDITION = re.compile(
     r"\b(?:only (?:when|if)|when(?:ever)?|if|in case|provided that|as long as|where|while|whose|of type|with|"
-    r"having|for (?:any|each|every|all) \w+|that|which|who)\b"
+    r"having|that|which|who)\b"
     # A reduced relative clause: "pods mounting the socket", "containers running as root".
     r"|\b[a-z]+s (?!during\b|including\b|according\b)[a-z]{3,}ing\b(?= [a-z])", re.I)
 
@@ -108,3 +108,32 @@ def qualifiers(clause: str) -> list[Qualifier]:
 
 def negated(clause: str) -> bool:
     return any(q.kind == "negation" for q in qualifiers(clause))
+
+
+# Words a requirement's subject may hold without narrowing it: quantifiers, the things rules are about,
+# and the parts of them rules read. Anything else before the modal ("Privileged pods must ...", "init
+# containers must ...") says which objects are meant: a condition.
+_PLAIN_SUBJECT = frozenset({
+    "all", "every", "each", "any", "the", "a", "an", "its", "their", "new", "and", "or", "of", "in", "kubernetes",
+    "pod", "pods", "container", "containers", "workload", "workloads", "image", "images", "resource", "resources",
+    "object", "objects", "manifest", "manifests", "spec", "specs", "capabilities", "capability", "probe", "probes",
+    "label", "labels", "limit", "limits", "request", "requests", "tag", "tags", "field", "fields",
+    "securitycontext", "liveness", "readiness", "startup", "cpu", "memory", "value", "values", "addition", "also",
+    "additionally", "furthermore", "moreover", "however", "therefore", "hence", "thus", "finally", "then", "as",
+    "such",
+})
+_MODAL = re.compile(r"\b(?:must|should|shall|may|cannot|can|needs?|ha(?:s|ve) to|(?:is|are) required)\b", re.I)
+
+
+def subject_modifiers(clause: str, kind_words: frozenset[str]) -> list[Qualifier]:
+    """Words before the clause's modal verb that narrow which objects a requirement is about."""
+    m = _MODAL.search(clause)
+    if m is None:
+        return []
+    found = []
+    for word in re.finditer(r"`[^`]*`|[\"'][^\"']*[\"']|[A-Za-z][\w/.-]*", clause[:m.start()]):
+        token = word.group(0).lower()
+        if token[0] in "`\"'" or token in _PLAIN_SUBJECT or token in kind_words or token.rstrip("s") in kind_words:
+            continue
+        found.append(Qualifier("condition", word.start(), word.end(), clause))
+    return found
