@@ -75,6 +75,11 @@ def test_unimplemented_qualifiers_are_declined_and_quoted(text: str, quoted: str
     "Pods must never carry the label `debug`.",
     "Namespaces must not have the label `legacy`.",
     "Deployments cannot have more than 5 replicas.",
+    "CPU limits are not allowed.",
+    "Do not set CPU limits.",
+    "Containers must not use a read-only root filesystem.",
+    "Pods must not define liveness probes.",
+    "Deployments must not have at least 3 replicas.",
     # A requirement must not become a prohibition.
     "Pods that mount the Docker socket must carry the label `socket-access`.",
     "Containers must run privileged.",
@@ -95,7 +100,9 @@ def test_polarity_is_never_flipped(text: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "Pods must carry the label `team`. Pods must never carry the label `team`.",
+    "must carry label `a`. must never carry label `a`.",
     "Containers must run in privileged mode. Containers must not run in privileged mode.",
+    "Pods must use hostNetwork. Pods must not use hostNetwork.",
 ])
 def test_self_contradiction_names_both_clauses(text: str) -> None:
     result = analyze(text)

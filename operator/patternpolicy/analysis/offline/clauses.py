@@ -67,10 +67,19 @@ class Clause:
         return self.kind == "normative"
 
 
+_ABBREVIATION = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|cf|approx|incl|no|resp)\.|\b[a-z]\.)$", re.I)
+
+
 def _sentences(text: str) -> list[str]:
-    # Split after sentence punctuation (not inside "e.g." or version numbers), on newlines and semicolons.
-    parts = re.split(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(`A-Z0-9])|\n+|;\s+", text.strip())
-    return [p.strip().rstrip(".!?").strip() for p in parts if p.strip().rstrip(".!?").strip()]
+    # After sentence punctuation (not "e.g." nor inside version numbers or domains), newlines and semicolons.
+    pieces = re.split(r"(?<=[.!?])[\"')\]]*\s+|\n+|;\s+", text.strip())
+    sentences: list[str] = []
+    for piece in pieces:
+        if sentences and _ABBREVIATION.search(sentences[-1]):
+            sentences[-1] += " " + piece
+        else:
+            sentences.append(piece)
+    return [c for c in (s.strip().rstrip(".!?").strip() for s in sentences) if c]
 
 
 def _deontic(sentence: str) -> bool:
