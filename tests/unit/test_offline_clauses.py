@@ -92,6 +92,10 @@ def test_unimplemented_qualifiers_are_declined_and_quoted(text: str, quoted: str
     "Images must not use the `latest` tag. Pods using images from `registry.corp.io` are exempt.",
     "Disallow Privileged. Privileged containers must not be used. Privileged mode is only permitted for Pods in "
     "the `monitoring` Namespace.",
+    "Privileged containers must not be used. This rule applies only to Pods with the label `hardened`.",
+    "Images must not use the `latest` tag. Deployments with fewer than 2 replicas are skipped.",
+    # A verdict on another topic than the rule the text spells out is a rule of its own.
+    "Privileged containers should not be allowed. This policy ensures that all containers set memory limits.",
 ])
 def test_polarity_is_never_flipped(text: str) -> None:
     result = analyze(text)

@@ -94,8 +94,10 @@ def account(description: str, findings: list[Finding], words: Vocabulary | None 
     if problem:
         return Accounted([], problem)
     normative = [c for c in clauses if c.normative]
+    verdicts = [c for c in clauses if c.kind == "restatement"]
     kept: list[Finding] = []
     covering: dict[int, list[tuple[Claim, Rule]]] = {i: [] for i in range(len(normative))}
+    dropped: list[Claim] = []
     for finding in findings:
         if finding.decline:
             kept.append(finding)
@@ -110,6 +112,8 @@ def account(description: str, findings: list[Finding], words: Vocabulary | None 
                 covering[i].append((claim, rule))
             if covered:  # a rule only background sentences mention is not what the pattern asks for
                 rules.append(rule)
+            else:
+                dropped.append(claim)
         if rules:
             kept.append(Finding(finding.intent, rules=rules, claim=finding.claim))
     for i, clause in enumerate(normative):
@@ -119,4 +123,9 @@ def account(description: str, findings: list[Finding], words: Vocabulary | None 
             problem = _unimplemented(claim, rule, clause, words or Vocabulary())
             if problem:
                 return Accounted(kept, problem)
+    # A verdict ("Privileged containers should not be allowed") is read as motivation for the rule the text
+    # states; one about something no stated rule covers is a rule of its own, left unimplemented.
+    for clause in verdicts:
+        if any(_covers(claim, clause) for claim in dropped):
+            return Accounted(kept, f"not understood: '{clause.text}' (no sentence states that rule precisely)")
     return Accounted(kept)

@@ -23,7 +23,7 @@ _DEONTIC = re.compile(
     # Permissions and exemptions shape a rule as much as obligations do ("Jobs are exempt").
     r"exempt\w*|excluded|(?:is|are) (?:allowed|permitted)(?! to)|(?:does|do) not apply|"
     r"(?:is|are) optional(?! \w+ (?:that|which))|"
-    r"(?:is|are) not required|need not|(?:do|does) not need to)\b", re.I)
+    r"(?:is|are) not required|need not|(?:do|does) not need to|(?:is|are) (?:skipped|ignored|not checked))\b", re.I)
 # "It requires administrative privileges" describes the thing the text is about; it is no requirement.
 _DESCRIBED_NEED = re.compile(r"^(?:it|this|that|they|these|those|which)\b", re.I)
 # An imperative at the start of a clause is a rule too ("Disallow privileged containers").
@@ -40,6 +40,8 @@ _META = re.compile(
     r"^(?:note\b|see\b|for more|please read|read\b|a known issue|rule auto-generation|kyverno\b|in addition to "
     r"or replacement)|\b(?:this|the|that|baseline|restricted|separate|a) (?:policy|policies|rule)\b|"
     r"https?://", re.I)
+# ... unless it says where the policy applies: that is part of the rule ("This rule applies only to Pods").
+_APPLIES = re.compile(r"\b(appl(?:y|ies)|exempt\w*|except\w*|unless|(?<!-)only|exclud\w*|skip\w*|ignor\w*)\b", re.I)
 # Recommendations and best practices guide people; an admission rule is not made of them.
 # Hedged generalisations ("typically never appropriate") describe; they do not decide admission.
 _ADVISORY = re.compile(r"\b(recommend\w*|best practice|may be necessary|consider\w*|preferabl[ey]|ideally|"
@@ -96,7 +98,7 @@ def _bare_judgement(sentence: str) -> bool:
 
 def _classify(sentence: str, first: bool, has_policy_statement: bool) -> ClauseKind:
     policy = bool(POLICY_STATEMENT.search(sentence))
-    if not policy and _META.search(sentence):
+    if not policy and _META.search(sentence) and not _APPLIES.search(sentence):
         return "meta"
     if policy:
         return "normative"
