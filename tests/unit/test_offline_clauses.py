@@ -94,6 +94,10 @@ def test_unimplemented_qualifiers_are_declined_and_quoted(text: str, quoted: str
     "the `monitoring` Namespace.",
     "Privileged containers must not be used. This rule applies only to Pods with the label `hardened`.",
     "Images must not use the `latest` tag. Deployments with fewer than 2 replicas are skipped.",
+    # A narrower intent than the rule the words trigger.
+    "This policy disables the use of Secrets in environment variables for Pods.",
+    "Deployments must carry the label `team` on their Pod template.",
+    "Containers must not use host ports inside the range 8000-9000.",
     # A verdict on another topic than the rule the text spells out is a rule of its own.
     "Privileged containers should not be allowed. This policy ensures that all containers set memory limits.",
 ])
@@ -208,3 +212,14 @@ def test_presence_rule_allows_any_value_on_the_engine(tmp_path: Path, kyverno_cl
         _pod("payments", {"team": "payments"}), _pod("empty", {"team": ""}), _pod("none"),
     ], tmp_path)
     assert result == {"Pod/team-a/payments": "allow", "Pod/team-a/empty": "allow", "Pod/team-a/none": "deny"}
+
+
+@pytest.mark.engine
+def test_range_the_rule_implements_is_used_on_the_engine(tmp_path: Path, kyverno_cli: Path) -> None:
+    # The stated range is the rule's value: ports inside it and no host port are compliant.
+    result = _verdicts("Containers must not use host ports outside the range 8000-9000.", [
+        _pod("none", container={"ports": [{"containerPort": 80}]}),
+        _pod("inside", container={"ports": [{"containerPort": 80, "hostPort": 8080}]}),
+        _pod("outside", container={"ports": [{"containerPort": 80, "hostPort": 80}]}),
+    ], tmp_path)
+    assert result == {"Pod/team-a/none": "allow", "Pod/team-a/inside": "allow", "Pod/team-a/outside": "deny"}

@@ -47,6 +47,8 @@ CLAIMS: dict[str, Claim] = {
     "no-host-path": Claim(r"host ?path", (r"(?:are |is )?in use",), forbid=True),
     "restrict-host-ports": Claim(r"host ?ports?\b", (_IF_SET, _UNSET_OR + r"`?(?:0|zero)`?",
                                                      r"(?:set to |a value of |to )`?(?:0|zero)`?",
+                                                     r"(?:outside (?:of )?)?(?:the |a )?(?:allowed )?(?:port )?range"
+                                                     r"(?: of| from)? \d{2,5}\s*(?:-|to|and)\s*\d{2,5}",
                                                      # The strict option of two the text allows.
                                                      r"not be allowed, or at minimum restricted to a known list"),
                                  forbid=True, framing=r"unset|undefined|\b0\b|zero"),
