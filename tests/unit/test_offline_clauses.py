@@ -98,6 +98,9 @@ def test_unimplemented_qualifiers_are_declined_and_quoted(text: str, quoted: str
     "This policy disables the use of Secrets in environment variables for Pods.",
     "Deployments must carry the label `team` on their Pod template.",
     "Containers must not use host ports inside the range 8000-9000.",
+    "This policy requires that all containers in a Pod specify memory and CPU limits and requests and that they "
+    "are the same.",
+    "This policy validates that liveness and readiness probes are not the same.",
     # A verdict on another topic than the rule the text spells out is a rule of its own.
     "Privileged containers should not be allowed. This policy ensures that all containers set memory limits.",
 ])
@@ -223,3 +226,23 @@ def test_range_the_rule_implements_is_used_on_the_engine(tmp_path: Path, kyverno
         _pod("outside", container={"ports": [{"containerPort": 80, "hostPort": 80}]}),
     ], tmp_path)
     assert result == {"Pod/team-a/none": "allow", "Pod/team-a/inside": "allow", "Pod/team-a/outside": "deny"}
+
+
+@pytest.mark.engine
+def test_background_that_only_describes_is_no_condition_on_the_engine(tmp_path: Path, kyverno_cli: Path) -> None:
+    # "cannot be highly available" describes; the policy statement alone is the rule.
+    text = ("Require Multiple Replicas. Deployments with a single replica cannot be highly available and thus the "
+            "application may suffer downtime if that one replica goes down. This policy requires that Deployments "
+            "have more than one replica.")
+
+    def deployment(name: str, replicas: int | None) -> dict[str, Any]:
+        spec: dict[str, Any] = {"selector": {"matchLabels": {"app": name}}, "template": {
+            "metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}
+        if replicas is not None:
+            spec["replicas"] = replicas
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "team-a"},
+                "spec": spec}
+
+    result = _verdicts(text, [deployment("one", 1), deployment("two", 2), deployment("unset", None)], tmp_path)
+    assert result == {"Deployment/team-a/one": "deny", "Deployment/team-a/two": "allow",
+                      "Deployment/team-a/unset": "deny"}

@@ -46,8 +46,10 @@ _APPLIES = re.compile(r"\b(appl(?:y|ies)|exempt\w*|except\w*|unless|(?<!-)only|e
 # Hedged generalisations ("typically never appropriate") describe; they do not decide admission.
 _ADVISORY = re.compile(r"\b(recommend\w*|best practice|may be necessary|consider\w*|preferabl[ey]|ideally|"
                        r"good idea|typically|usually|generally|often|normally|in most cases)\b", re.I)
-# Deontic-looking words that state ability or sufficiency, not obligation.
-_NOT_DEONTIC = re.compile(r"\b(?:can(?:not|'t| not) be used to|only needs? to|only requires?)\b", re.I)
+# Deontic-looking words that state ability, likelihood or sufficiency, not obligation ("cannot be highly
+# available", "may not be appropriate"; but "cannot be mounted" forbids).
+_NOT_DEONTIC = re.compile(r"\b(?:can(?:not|'t| not) be used to|only needs? to|only requires?|(?:can(?:not|'t| not)|"
+                          r"may not) be (?:\w+ly )?(?!(?:\w+ed|\w+en|allowed|used|set|run)\b)\w+)\b", re.I)
 # A deontic word inside an "if"/"whether" clause is that clause's, not the sentence's ("to determine
 # if the containers need to be restarted").
 _SUBORDINATE = re.compile(r"\b(?:if|whether)\b[^,;]*$", re.I)

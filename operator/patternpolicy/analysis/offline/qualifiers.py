@@ -52,7 +52,7 @@ _VALUE = re.compile(
     r"(?:more|less|greater|fewer|lower|higher|larger|smaller) than|between|one of|any of|either|exactly|"
     r"maximum|minimum|to (?:the |a )?values?(?: of)?|match(?:es|ing)?|regex|pattern|true|false|"
     r"read[- ]?(?:only|write)|writ(?:e|able)|immutable|encrypted|signed|empty|"
-    r"outside|inside|within|beyond|above|below|exceed\w*|up to(?= \d))\b"
+    r"outside|inside|within|beyond|above|below|exceed\w*|up to(?= \d)|same|identical|different|differ)\b"
     r"|\bto\s+[`\"']|(?<![=!<>])=(?!=)|[<>]=?|\b\d+\s*-\s*\d+\b"
     r"|(?<![\w.\-/:])\d+(?:\.\d+)?(?:\s*(?:[kmgtp]i?b?|cpus?|cores?|millicores?|%|percent|seconds?|minutes?|"
     r"hours?|days?|ms|s|m)\b)?(?![\w.\-/:])", re.I)
