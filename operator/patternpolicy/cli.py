@@ -75,11 +75,10 @@ def _approve(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from patternpolicy.adapters.anthropic_api import ModelConfig
     from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, find_kyverno
     from patternpolicy.discovery.catalog import KindCatalog
     from patternpolicy.schemas import schema_source
-    from patternpolicy.services.analyzers import Choice, choose_analyzer
+    from patternpolicy.services.analyzers import bench_analyzers
     from patternpolicy.services.bench import as_json, load_cases, render_table, run_case, summarise
     from patternpolicy.validate.field_check import make_field_checker
 
@@ -96,23 +95,20 @@ def _bench(args: argparse.Namespace) -> int:
         fill(index, catalog, [])
     catalog = catalog.searchable(index, source)
     field_check = make_field_checker(source)
-    wanted: list[Choice] = ["offline", "claude"] if args.analyzer == "all" else [args.analyzer]
-    if args.analyzer == "all" and ModelConfig.from_env() is None:
-        wanted = ["offline"]
-    analyzers = [choose_analyzer(name, field_check=field_check) for name in wanted]
     progress = Progress("case")
-    runs = [(analyzer, case) for analyzer in analyzers for case in cases]
-    results = []
-    for number, (analyzer, case) in enumerate(runs):
-        progress.step(number, len(runs), f"{analyzer.name} {case['id']}")
-        results.append(run_case(case, analyzer, catalog, field_check))
+    with bench_analyzers(args.analyzer, field_check, record=args.record, replay=args.replay) as analyzers:
+        runs = [(analyzer, case) for analyzer in analyzers for case in cases]
+        results = []
+        for number, (analyzer, case) in enumerate(runs):
+            progress.step(number, len(runs), f"{analyzer.name} {case['id']}")
+            results.append(run_case(case, analyzer, catalog, field_check))
     summary = summarise(results)
     fmt: Format = "json" if args.json else args.format
     if fmt == "json":  # the documented single JSON object, unchanged
         print(as_json(len(cases), summary, results))
     else:
         emit(json.loads(as_json(len(cases), summary, results)), fmt, render_table(len(cases), summary, results))
-    return Exit.OK
+    return Exit.FINDINGS if any(r.outcome == "error" for r in results) else Exit.OK
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -201,8 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="auto: each pattern's own choice, ValidatingPolicy by default")
     gen.add_argument("--kubernetes-version", default="1.36", help="schemas of built-in kinds to check fields against")
     gen.add_argument("--no-verify", action="store_true", help="skip the Kyverno CLI behaviour check")
-    gen.add_argument("--analyzer", default="auto", choices=["auto", "offline", "claude"],
-                     help="auto: Claude when ANTHROPIC_API_KEY is set, else offline")
+    gen.add_argument("--analyser", "--analyzer", dest="analyzer", default="auto", choices=["auto", "offline", "claude"],
+                     help="auto: PATTERNPOLICY_ANALYSER, offline when unset; claude needs an API key")
     gen.add_argument("--strict", action="store_true",
                      help="exit 1 also when a pattern was declined or a policy's behaviour was not proven")
     gen.set_defaults(func=_generate)
@@ -226,8 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
                            help="score generation on labelled cases with the real engine")
     bench.add_argument("--cases", type=Path, required=True, help="a policy-bench cases file (format 1)")
     bench.add_argument("--json", action="store_true", help="one JSON object on stdout (same as --format json)")
-    bench.add_argument("--analyzer", default="all", choices=["all", "offline", "claude"],
-                       help="all: offline, plus Claude when a key is configured")
+    bench.add_argument("--analyser", "--analyzer", dest="analyzer", default="auto",
+                       choices=["auto", "offline", "claude", "all"],
+                       help="auto: PATTERNPOLICY_ANALYSER, offline when unset; all: offline and claude")
+    bench.add_argument("--record", type=Path, default=None, help="write each Claude request and answer to DIR")
+    bench.add_argument("--replay", type=Path, default=None,
+                       help="answer Claude requests from DIR/<request-id>.answer.json (see docs/analysers.md)")
     bench.set_defaults(func=_bench)
 
     diff = sub.add_parser("diff", parents=_common(cluster=True, data=True),

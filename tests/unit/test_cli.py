@@ -159,18 +159,42 @@ def test_policies_are_flat_and_the_kustomization_lists_exactly_them(generated: t
         assert test["policies"] and all((suite / p).resolve().is_file() for p in test["policies"])
 
 
-def test_a_failed_generate_leaves_the_previous_output_untouched(generated: tuple[Path, dict[str, Any]],
-                                                                tmp_path: Path) -> None:
+def test_a_generate_that_raises_leaves_the_previous_output_untouched(generated: tuple[Path, dict[str, Any]],
+                                                                      tmp_path: Path) -> None:
+    from patternpolicy.discovery.catalog import KindCatalog
+    from patternpolicy.services.generate import generate
+
+    class Crashing:
+        name = "crashing"
+
+        def analyze(self, pattern: Any, catalog: Any) -> Any:
+            raise RuntimeError("a bug in an analyser")
+
     out = tmp_path / "out"
     shutil.copytree(generated[0], out)
     before = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    result = cli("generate", str(EXAMPLES / "no-privileged.yaml"), "-o", str(out), "--analyzer", "claude",
-                 env={"PATTERNPOLICY_ANTHROPIC_API_KEY": "k", "PATTERNPOLICY_MODEL_RETRIES": "0",
-                      "PATTERNPOLICY_ANTHROPIC_BASE_URL": f"http://127.0.0.1:{closed_port()}"})
-    assert "model unavailable: cannot reach" in assert_one_error_line(result, 3)
+    with pytest.raises(RuntimeError, match="a bug"):
+        generate([EXAMPLES], out, Crashing(), KindCatalog.builtin(), verify=False)
     after = {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no staging directory left behind
+
+
+def test_an_unreachable_model_keeps_earlier_policies_in_the_kustomization(generated: tuple[Path, dict[str, Any]],
+                                                                         tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(generated[0], out)
+    earlier = (out / "policies" / "no-privileged-no-privileged.yaml").read_bytes()
+    result = cli("generate", str(EXAMPLES / "no-privileged.yaml"), "-o", str(out), "--analyzer", "claude",
+                 env={"PATTERNPOLICY_ANTHROPIC_API_KEY": "k", "PATTERNPOLICY_MODEL_RETRIES": "0",
+                      "PATTERNPOLICY_ANTHROPIC_BASE_URL": f"http://127.0.0.1:{closed_port()}"})
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    (entry,) = json.loads((out / "report.json").read_text())["patterns"]
+    assert entry["outcome"] == "error" and "earlier policies are kept" in entry["reason"]
+    assert (out / "policies" / "no-privileged-no-privileged.yaml").read_bytes() == earlier
+    resources = yaml.safe_load((out / "kustomization.yaml").read_text())["resources"]
+    assert resources == ["policies/no-privileged-no-privileged.yaml"]  # still applied by GitOps, not deleted
+    assert (out / "tests" / "no-privileged" / "kyverno-test.yaml").exists()
 
 
 def test_generate_strict_fails_on_declined_and_unproven(tmp_path: Path) -> None:

@@ -125,7 +125,7 @@ def classify(exc: BaseException) -> tuple[Exit, str]:
     """The exit code and the one line to print for an exception that ended a verb."""
     import yaml
 
-    from patternpolicy.adapters.anthropic_api import ModelUnavailable
+    from patternpolicy.adapters.anthropic_api import ModelError, ModelRejected
     from patternpolicy.adapters.kyverno_cli import KyvernoNotFound
     from patternpolicy.logs import BadLogSetting
     from patternpolicy.models.pattern import InvalidPattern
@@ -135,7 +135,9 @@ def classify(exc: BaseException) -> tuple[Exit, str]:
 
     if isinstance(exc, KeyboardInterrupt):
         return Exit.INTERRUPTED, "interrupted"
-    if isinstance(exc, ModelUnavailable):
+    if isinstance(exc, ModelRejected):
+        return Exit.USAGE, f"model refused the request: {_first_line(exc)}"
+    if isinstance(exc, ModelError):
         return Exit.UNREACHABLE, f"model unavailable: {_first_line(exc)}"
     if isinstance(exc, KyvernoNotFound):
         return Exit.USAGE, _first_line(exc)

@@ -7,7 +7,7 @@ from typing import Any
 import kopf
 
 from patternpolicy import constants as c
-from patternpolicy.adapters.anthropic_api import ModelUnavailable
+from patternpolicy.adapters.anthropic_api import ModelError
 from patternpolicy.adapters.kube import KubeError, create_proposal, get_proposal
 from patternpolicy.compile.choice import choose_engine
 from patternpolicy.compile.naming import proposal_name
@@ -67,8 +67,10 @@ def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status:
         patch.status.update(pattern_status_invalid(current, ref.generation, str(exc)))
         kopf.warn(body, reason="InvalidSpec", message=str(exc)[:1000])
         raise kopf.PermanentError(str(exc)) from exc
-    except ModelUnavailable as exc:
+    except ModelError as exc:
         patch.status.update(pattern_status_waiting(current, ref.generation, str(exc)))
+        # A rejection (key, retired model id) is fixed by a settings change and a restart; until then the
+        # status names the setting, and the retry costs one refused request a minute.
         kopf.warn(body, reason="ModelUnavailable", message=f"retrying in 60s: {exc}"[:1000])
         raise kopf.TemporaryError(f"model unavailable: {exc}", delay=60) from exc
     if NO_SCHEMA in generated.analysis.reason or any(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -10,12 +11,14 @@ from typing import Any, Literal
 
 import yaml
 
+from patternpolicy.adapters.anthropic_api import ModelError
 from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, run_suite
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.compile.engines import EngineTarget
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.models.pattern import Pattern
 from patternpolicy.services.files import LoadProblem, load_patterns
-from patternpolicy.services.output_dir import staged
+from patternpolicy.services.output_dir import check_owned, staged
 from patternpolicy.services.pipeline import FieldCheck, Generated, PipelineError, run_pipeline
 from patternpolicy.validate.kyverno_suite import suite_files
 
@@ -135,6 +138,29 @@ def _handle(generated: Generated, out: Path, verify: bool, crds: Sequence[Mappin
     return report
 
 
+def _earlier_entries(out: Path) -> dict[str, dict[str, Any]]:
+    """The previous run's report entries by pattern (nothing when there is no readable report)."""
+    try:
+        data = json.loads((out / "report.json").read_text())
+        return {str(p["pattern"]): p for p in data.get("patterns") or [] if isinstance(p, dict) and "pattern" in p}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def _keep_earlier(out: Path, work: Path, entry: dict[str, Any] | None, report: PatternReport) -> bool:
+    """Carries a pattern's earlier policy files and suite into the new output (and its kustomization)."""
+    files = [f for f in (entry or {}).get("files") or [] if (out / f).is_file()]
+    for file in files:
+        target = work / "policies" / Path(file).name  # flat, also for outputs of the earlier nested layout
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(out / file, target)
+        report.files.append(str(target.relative_to(work)))
+    if files and (out / "tests" / report.pattern).is_dir():
+        shutil.copytree(out / "tests" / report.pattern, work / "tests" / report.pattern)
+    report.policies = list((entry or {}).get("policies") or []) if files else []
+    return bool(files)
+
+
 OnPattern = Callable[[int, int, str], None]  # (index, total, pattern name) as each pattern starts
 
 
@@ -144,22 +170,35 @@ def generate(paths: list[Path], out: Path, analyzer: Analyzer, catalog: KindCata
              on_pattern: OnPattern | None = None) -> GenerateReport:
     """`crds`: the CRD documents given with --crds; suites that test custom kinds carry them.
 
-    Everything is written beside `out` first: an exception (model unreachable, ...) leaves `out` as it was.
+    Everything is written beside `out` first and swapped in when the run completes: an exception leaves `out`
+    as it was. A pattern the model could not analyse is an error in the report that keeps its earlier files.
     """
     patterns, problems = load_patterns(paths)
     report = GenerateReport(problems=problems)
     if not patterns and not problems:
         problems.append(LoadProblem(", ".join(map(str, paths)), "no Pattern documents found"))
+    check_owned(out)
+    results: list[tuple[Pattern, Generated | Exception]] = []
+    for index, pattern in enumerate(patterns):  # all analysis first: a model that fails keeps earlier files
+        if on_pattern is not None:
+            on_pattern(index, len(patterns), pattern.ref.name)
+        try:
+            results.append((pattern, run_pipeline(pattern, analyzer, catalog, field_check=field_check,
+                                                  engine=engine)))
+        except (PipelineError, ModelError) as exc:
+            results.append((pattern, exc))
+    earlier = _earlier_entries(out)
     with staged(out) as work:
-        for index, pattern in enumerate(patterns):
-            if on_pattern is not None:
-                on_pattern(index, len(patterns), pattern.ref.name)
-            try:
-                generated = run_pipeline(pattern, analyzer, catalog, field_check=field_check, engine=engine)
-            except PipelineError as exc:
-                report.patterns.append(PatternReport(pattern=pattern.ref.name, outcome="error", reason=str(exc)))
+        for pattern, result in results:
+            if isinstance(result, Exception):
+                name = pattern.ref.name
+                entry = PatternReport(pattern=name, outcome="error", reason=str(result),
+                                      analyzer=analyzer.name if isinstance(result, ModelError) else "")
+                if isinstance(result, ModelError) and _keep_earlier(out, work, earlier.get(name), entry):
+                    entry.reason += "; its earlier policies are kept"
+                report.patterns.append(entry)
                 continue
-            report.patterns.append(_handle(generated, work, verify, crds))
+            report.patterns.append(_handle(result, work, verify, crds))
         write_report(report, work)
     return report
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from patternpolicy import metrics
-from patternpolicy.adapters.anthropic_api import ModelUnavailable
+from patternpolicy.adapters.anthropic_api import ModelError
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.compile.engines import OFFLINE_DEFAULTS, EngineTarget, compile_rule
 from patternpolicy.compile.scope import sample_namespace
@@ -65,7 +65,7 @@ def run_pipeline(pattern: Pattern, analyzer: Analyzer, catalog: KindCatalog,
     started = time.perf_counter()
     try:
         analysis = analyzer.analyze(pattern, catalog)
-    except ModelUnavailable:
+    except ModelError:
         metrics.MODEL_ERRORS.labels(analyzer.name).inc()
         metrics.ANALYSER_CALLS.labels(analyzer.name, "error").inc()
         raise
