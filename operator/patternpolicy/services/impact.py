@@ -9,11 +9,9 @@ names (Kind/namespace/name), never their contents.
 
 from __future__ import annotations
 
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -21,6 +19,7 @@ import yaml
 from patternpolicy.adapters.access import may_list
 from patternpolicy.adapters.kube import KubeError, get_json
 from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, evaluate
+from patternpolicy.adapters.workdirs import workdir
 from patternpolicy.compile.scope import NAMESPACE_NAME_LABEL
 
 LIST_LIMIT = 500  # per kind: enough to judge impact, bounded for big clusters
@@ -139,8 +138,8 @@ def _evaluated(policies: list[dict[str, Any]], listable: dict[Target, list[dict[
         return {"result": "Skipped", "detail": f"cannot list existing objects: {exc}"}
     if not objects:
         return {"result": "Passed", "detail": "no existing objects of the target kinds", "wouldDeny": 0, "checked": 0}
-    with tempfile.TemporaryDirectory(prefix="patternpolicy-impact-") as tmp:
-        policy_file, resource_file = Path(tmp) / "policies.yaml", Path(tmp) / "objects.yaml"
+    with workdir("impact") as tmp:  # removed at start-up too, should a kill skip the clean-up
+        policy_file, resource_file = tmp / "policies.yaml", tmp / "objects.yaml"
         policy_file.write_text(yaml.safe_dump_all(policies))
         resource_file.write_text(yaml.safe_dump_all(objects))
         try:
