@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from patternpolicy.services.impact import Target, impact, refusal, targets
+from patternpolicy.services.impact import Target, _names, impact, refusal, targets
 
 
 def policy(*rules: tuple[str, str, str]) -> dict[str, Any]:
@@ -62,3 +62,11 @@ def test_targets_keep_every_policys_namespace_selector() -> None:
 def test_policies_that_match_nothing_listable_are_not_evaluated() -> None:
     result = impact([{"kind": "ClusterPolicy", "spec": {"rules": []}}], everything)
     assert result["result"] == "Skipped" and result["detail"].startswith("not evaluated:")
+
+
+def test_cluster_scoped_objects_are_named_without_the_namespace_the_engine_gives_them() -> None:
+    objects = [{"kind": "FlexibleServer", "metadata": {"name": "orphan"}},
+               {"kind": "Deployment", "metadata": {"name": "api", "namespace": "default"}}]
+    names = _names(objects)
+    assert names["FlexibleServer/default/orphan"] == names["FlexibleServer//orphan"] == "FlexibleServer/orphan"
+    assert names["Deployment/default/api"] == "Deployment/default/api"

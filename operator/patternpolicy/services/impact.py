@@ -108,9 +108,18 @@ def existing_objects(listable: dict[Target, list[dict[str, Any]]]) -> list[dict[
     return list(objects.values())
 
 
-def _object_name(key: str) -> str:
-    """`Kind/namespace/name`, or `Kind/name` for a cluster-scoped object."""
-    return key.replace("//", "/")
+def _names(objects: list[dict[str, Any]]) -> dict[str, str]:
+    """The engine's key for each object -> its name in the status: `Kind/namespace/name`, or `Kind/name`
+    for a cluster-scoped object (which the CLI reports in `default`, where it puts namespace-less objects)."""
+    names: dict[str, str] = {}
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        kind, namespace, name = obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", "")
+        if namespace:
+            names[f"{kind}/{namespace}/{name}"] = f"{kind}/{namespace}/{name}"
+        else:
+            names[f"{kind}/default/{name}"] = names[f"{kind}//{name}"] = f"{kind}/{name}"
+    return names
 
 
 def impact(policies: list[dict[str, Any]], allowed: MayList = may_list) -> dict[str, Any]:
@@ -148,7 +157,8 @@ def _evaluated(policies: list[dict[str, Any]], listable: dict[Target, list[dict[
             return {"result": "Skipped", "detail": str(exc)}
         except RuntimeError as exc:
             return {"result": "Skipped", "detail": f"the engine could not evaluate existing objects: {exc}"}
-    denied = sorted(_object_name(key) for key, verdict in verdicts.items() if verdict == "deny")
+    names = _names(objects)
+    denied = sorted(names.get(key, key) for key, verdict in verdicts.items() if verdict == "deny")
     shown = ", ".join(denied[:SHOWN]) + (f" and {len(denied) - SHOWN} more" if len(denied) > SHOWN else "")
     detail = (f"{len(denied)} of {len(objects)} existing object(s) would be denied: {shown}" if denied
               else f"none of {len(objects)} existing object(s) would be denied")
