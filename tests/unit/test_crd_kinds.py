@@ -49,6 +49,14 @@ def test_nothing_served_or_not_a_crd_is_no_kind() -> None:
     assert crd_kind({"kind": "ConfigMap"}) is None
 
 
+def test_an_item_of_the_apiservers_crd_list_has_no_kind_and_is_still_a_crd() -> None:
+    item = {k: v for k, v in crd([version("v1", storage=True)]).items() if k not in ("kind", "apiVersion")}
+    served = crd_kind(item)
+    assert served is not None and served.kind == "Widget"
+    entry = KindEntry.from_crd(item)
+    assert entry is not None and entry.description == "Widget v1"
+
+
 def test_a_v1beta1_crd_with_one_version_and_a_shared_schema() -> None:
     legacy = {"kind": "CustomResourceDefinition", "metadata": {"name": "olds.example.io"},
               "spec": {"group": "example.io", "version": "v1beta1", "names": {"kind": "Old", "plural": "olds"},

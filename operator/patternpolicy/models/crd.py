@@ -71,7 +71,8 @@ class CrdKind:
 
 def crd_kind(document: Mapping[str, Any]) -> CrdKind | None:
     """The kind a CRD document serves; None when it is not a CRD or serves no version."""
-    if document.get("kind") != "CustomResourceDefinition":
+    # Items of a list from the apiserver carry no kind of their own: absent means a CRD here.
+    if document.get("kind", "CustomResourceDefinition") != "CustomResourceDefinition":
         return None
     spec = document.get("spec") or {}
     names = spec.get("names") or {}
