@@ -1,4 +1,5 @@
-"""Impact reads only what an administrator granted the operator, and never Secrets (docs/security.md).
+"""Least privilege (docs/security.md): impact reads only what an administrator granted the operator and
+never Secrets; the sample roles split writing patterns, approving proposals and reading them.
 
 The operator's account is impersonated (the test's admin may impersonate anyone): what it may list
 is decided by the real apiserver's RBAC, asked through SelfSubjectAccessReview.
@@ -8,11 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kopf.testing import KopfRunner
-from kubernetes import client
+from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from patternpolicy.adapters import kube
@@ -24,6 +27,7 @@ pytestmark = pytest.mark.cluster
 G, V = "patternpolicy.io", "v1alpha1"
 OPERATOR = "system:serviceaccount:patternpolicy-system:patternpolicy"
 READER = "patternpolicy-impact-reader-test"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def team_label_policy(name: str, group: str, plural: str) -> dict[str, Any]:
@@ -114,3 +118,36 @@ def test_a_pattern_about_secrets_never_gets_their_names_or_data(api: client.Cust
     text = json.dumps(proposal)
     assert "db-creds" not in text and "hunter2" not in text
     api.delete_cluster_custom_object(G, V, "patterns", "secrets-team")
+
+
+def _may(api_client: client.ApiClient, verb: str, resource: str, group: str = G) -> bool:
+    review = client.V1SelfSubjectAccessReview(spec=client.V1SelfSubjectAccessReviewSpec(
+        resource_attributes=client.V1ResourceAttributes(verb=verb, group=group, resource=resource)))
+    answer = client.AuthorizationV1Api(api_client).create_self_subject_access_review(review)
+    return bool(answer.status.allowed)
+
+
+@pytest.mark.parametrize(("group", "allowed", "denied"), [
+    ("patternpolicy:authors", [("create", "patterns"), ("delete", "patterns"), ("list", "policyproposals")],
+     [("patch", "policyproposals"), ("update", "policyproposals")]),
+    ("patternpolicy:approvers", [("patch", "policyproposals"), ("list", "patterns")],
+     [("create", "patterns"), ("create", "policyproposals")]),
+    ("patternpolicy:readers", [("list", "patterns"), ("watch", "policyproposals")],
+     [("patch", "policyproposals"), ("create", "patterns")]),
+])
+def test_the_sample_roles_split_writing_approving_and_reading(cluster: ControlPlane, group: str,
+                                                              allowed: list[tuple[str, str]],
+                                                              denied: list[tuple[str, str]]) -> None:
+    rbac = client.RbacAuthorizationV1Api()
+    for path in sorted((ROOT / "examples" / "rbac").glob("*.yaml")):
+        for doc in (d for d in yaml.safe_load_all(path.read_text()) if d):
+            create = rbac.create_cluster_role if doc["kind"] == "ClusterRole" else rbac.create_cluster_role_binding
+            _ignore_conflict(create, doc)
+    cfg = client.Configuration()
+    config.load_kube_config(str(cluster.kubeconfig), client_configuration=cfg)
+    with client.ApiClient(cfg) as person:
+        person.set_default_header("Impersonate-User", "someone")
+        person.set_default_header("Impersonate-Group", group)
+        assert eventually(lambda: all(_may(person, v, r) for v, r in allowed), what=f"{group} allowed {allowed}")
+        assert not any(_may(person, v, r) for v, r in denied)
+        assert not _may(person, "get", "secrets", group="")  # nothing outside patternpolicy.io
