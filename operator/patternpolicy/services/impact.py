@@ -9,6 +9,7 @@ names (Kind/namespace/name), never their contents.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ NEVER_READ = {("", "secrets"): "secret data is not read"}
 ROLE_HINT = "grant it through the impact reader role"
 
 MayList = Callable[[str, str], bool]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,10 @@ def _evaluated(policies: list[dict[str, Any]], listable: dict[Target, list[dict[
         except KyvernoNotFound as exc:
             return {"result": "Skipped", "detail": str(exc)}
         except RuntimeError as exc:
-            return {"result": "Skipped", "detail": f"the engine could not evaluate existing objects: {exc}"}
+            # The engine's output may quote the objects it read: the log has it, the status does not.
+            log.warning("impact: the engine could not evaluate existing objects: %s", exc)
+            return {"result": "Skipped",
+                    "detail": "the engine could not evaluate existing objects (the operator's log says why)"}
     names = _names(objects)
     denied = sorted(names.get(key, key) for key, verdict in verdicts.items() if verdict == "deny")
     shown = ", ".join(denied[:SHOWN]) + (f" and {len(denied) - SHOWN} more" if len(denied) > SHOWN else "")
