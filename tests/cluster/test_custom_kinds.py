@@ -29,7 +29,7 @@ G, V = "patternpolicy.io", "v1alpha1"
 ROOT = Path(__file__).resolve().parents[2]
 PG, RG = "dbforpostgresql.azure.upbound.io", "azure.upbound.io"
 MULTI = "multi.patternpolicy.test"
-TEXT = "Azure PostgreSQL flexible servers must reference a resource group."
+TEXT = "Flexible servers must reference a resource group."
 
 
 def upjet_crds() -> list[dict[str, Any]]:
