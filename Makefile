@@ -43,6 +43,9 @@ bench: install-test binaries
 	$(BIN)/python benchmarks/bench_index.py
 	$(BIN)/python benchmarks/bench_proposal_latency.py --patterns 50 2>/dev/null
 	$(BIN)/python benchmarks/bench_scale.py --patterns 500 2>/dev/null
+	# Generation quality: the dev set (tuned on) and the fresh set (never tuned on) (a case that errors fails the run).
+	$(BIN)/patternpolicy bench --cases ../shared/policy-bench/cases-dev.json --analyser offline
+	$(BIN)/patternpolicy bench --cases tests/data/policy-bench-fresh/cases.json --analyser offline
 
 test-unit: install-test
 	$(BIN)/pytest -ra tests/unit
