@@ -53,7 +53,8 @@ def test_a_namespace_override_reaches_every_reference(kustomize: Path, tmp_path:
     for binding in (d for d in docs if d["kind"] == "ClusterRoleBinding"):
         assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "team-patternpolicy",
                                         "namespace": "policy-ops"}]
-    apply(client.ApiClient(), docs)
+    # No Deployment: other modules count the cluster's Deployments (impact); it would never run here anyway.
+    apply(client.ApiClient(), [d for d in docs if d["kind"] != "Deployment"])
 
     operator = "system:serviceaccount:policy-ops:team-patternpolicy"
     assert allowed(operator, "list", "pods") and not allowed(operator, "list", "secrets")
