@@ -110,3 +110,10 @@ def test_deploy_rbac_has_no_wildcard_and_reads_what_the_chart_reads() -> None:
     assert [{"apiGroup": r["apiGroups"][0], "resources": r["resources"]} for r in reader] == \
         VALUES["impact"]["readableResources"]
     assert not any("secrets" in r["resources"] for r in reader)
+
+
+def test_the_kustomization_lists_every_manifest_in_deploy() -> None:
+    kustomization = yaml.safe_load((ROOT / "deploy" / "kustomization.yaml").read_text())
+    manifests = {p.name for p in (ROOT / "deploy").glob("*.yaml")} - {"kustomization.yaml", "kustomizeconfig.yaml"}
+    assert manifests <= set(kustomization["resources"])
+    assert "../crds" in kustomization["resources"] and kustomization["configurations"] == ["kustomizeconfig.yaml"]
