@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 
-.PHONY: bench sync-crds demo install install-test binaries lint test test-unit test-cluster test-engine clean
+.PHONY: bench lock sync-crds demo install install-test binaries lint test test-unit test-cluster test-engine clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +61,10 @@ clean:
 
 sync-crds:
 	cp crds/*.yaml charts/patternpolicy/crds/
+
+# The image's pinned dependencies (Dockerfile); see the head of requirements.lock.
+lock:
+	rm -rf /tmp/patternpolicy-lock && $(PYTHON) -m venv /tmp/patternpolicy-lock
+	/tmp/patternpolicy-lock/bin/pip install --quiet '.[discovery]'
+	{ sed -n '/^#/p' requirements.lock; /tmp/patternpolicy-lock/bin/pip freeze --exclude pattern-policy-operator; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock && rm -rf /tmp/patternpolicy-lock build
