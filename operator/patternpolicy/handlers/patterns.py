@@ -52,7 +52,8 @@ def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status:
         # CRD was installed a moment ago is already known (CRD events may arrive after this pattern's).
         runtime.catalog().invalidate()
         catalog = runtime.resolving_catalog(runtime.catalog().get())
-        choice = choose_engine(runtime.facts().get(), pattern.spec.policy_generation.engine)
+        requested = pattern.spec.policy_generation.engine
+        choice = choose_engine(runtime.facts().get(), runtime.default_engine() if requested == "auto" else requested)
     except KubeError as exc:
         raise kopf.TemporaryError(f"cluster not ready: {exc}", delay=15) from exc
     if choice.target is None:

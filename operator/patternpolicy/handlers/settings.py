@@ -44,7 +44,7 @@ def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) ->
     except KubeError as exc:
         logger.warning("cannot index the cluster's kinds yet (done on the first pattern instead): %s", exc)
     try:
-        choice = choose_engine(read_facts())
+        choice = choose_engine(read_facts(), runtime.default_engine())
     except KubeError as exc:
         logger.warning("cannot read the cluster's policy engines yet: %s", exc)
     else:
