@@ -10,6 +10,7 @@ import pytest
 from patternpolicy.adapters.anthropic_api import ClaudeClient, ModelConfig, ModelUnavailable
 from patternpolicy.analysis.claude.analyzer import TOKEN_BUDGET, ClaudeAnalyzer
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.stage import discover
 from patternpolicy.models.pattern import Pattern, PatternRef, PatternSpec
 from patternpolicy.services.pipeline import run_pipeline
 from tests.support.fake_anthropic import error, fake_anthropic, text_only, tool_use
@@ -17,6 +18,7 @@ from tests.support.fake_anthropic import error, fake_anthropic, text_only, tool_
 CATALOG = KindCatalog.builtin()
 PATTERN = Pattern(ref=PatternRef(name="no-host-network", uid="u1", generation=2),
                   spec=PatternSpec(description="Deployments must not use the host network"))
+DISCOVERY = discover(PATTERN, CATALOG)
 
 
 def deployment(name: str, host_network: bool | None) -> dict[str, Any]:
@@ -48,7 +50,7 @@ def analyzer(url: str, attempts: int = 3, timeout: float = 5.0, retries: int = 2
 
 def test_tool_use_answer_becomes_rules_and_the_request_is_bounded() -> None:
     with fake_anthropic(tool_use(GOOD_ANSWER)) as server:
-        result = analyzer(server.url).analyze(PATTERN, CATALOG)
+        result = analyzer(server.url).analyze(PATTERN, CATALOG, DISCOVERY)
     assert result.enforceable and result.analyzer == "claude"
     (rule,) = result.rules
     assert rule.id == "rule-1" and [k.kind for k in rule.targets] == ["Deployment"]
@@ -82,7 +84,7 @@ def test_unknown_kind_is_fed_back_and_the_fix_is_used() -> None:
     wrong = copy.deepcopy(GOOD_ANSWER)
     wrong["rules"][0]["kinds"] = ["FancyDeployment"]
     with fake_anthropic(tool_use(wrong), tool_use(GOOD_ANSWER)) as server:
-        result = analyzer(server.url).analyze(PATTERN, CATALOG)
+        result = analyzer(server.url).analyze(PATTERN, CATALOG, DISCOVERY)
     assert result.enforceable and result.attempts == 2
     feedback = server.requests[1]["json"]["messages"][-1]["content"][0]
     assert feedback["type"] == "tool_result" and feedback["is_error"] is True
@@ -93,7 +95,7 @@ def test_unparseable_cel_is_fed_back() -> None:
     broken = copy.deepcopy(GOOD_ANSWER)
     broken["rules"][0]["validations"][0]["expression"] = "object.spec &&& true"
     with fake_anthropic(tool_use(broken), tool_use(GOOD_ANSWER)) as server:
-        result = analyzer(server.url).analyze(PATTERN, CATALOG)
+        result = analyzer(server.url).analyze(PATTERN, CATALOG, DISCOVERY)
     assert result.enforceable
     assert "CEL does not parse" in server.requests[1]["json"]["messages"][-1]["content"][0]["content"]
 
@@ -101,7 +103,7 @@ def test_unparseable_cel_is_fed_back() -> None:
 def test_garbage_answers_fail_after_the_attempt_budget_with_reasons() -> None:
     with fake_anthropic(text_only("Sure! Here is a policy..."), tool_use({"rules": "nope"}),
                         tool_use({"enforceable": True, "rules": []})) as server:
-        result = analyzer(server.url, attempts=3).analyze(PATTERN, CATALOG)
+        result = analyzer(server.url, attempts=3).analyze(PATTERN, CATALOG, DISCOVERY)
     assert not result.enforceable
     assert result.reason.startswith("model output failed validation after 3 attempts")
     assert "at least one rule" in result.reason
@@ -111,14 +113,14 @@ def test_garbage_answers_fail_after_the_attempt_budget_with_reasons() -> None:
 def test_not_enforceable_is_a_reasoned_decline() -> None:
     answer = {"enforceable": False, "reason": "a preference, not a rule", "rules": []}
     with fake_anthropic(tool_use(answer)) as server:
-        result = analyzer(server.url).analyze(PATTERN, CATALOG)
+        result = analyzer(server.url).analyze(PATTERN, CATALOG, DISCOVERY)
     assert not result.enforceable and "a preference, not a rule" in result.reason
 
 
 def test_rate_limit_with_retry_after_is_retried() -> None:
     with fake_anthropic(error(429, "rate_limit_error", "slow down", **{"retry-after": "0"}),
                         tool_use(GOOD_ANSWER)) as server:
-        result = analyzer(server.url).analyze(PATTERN, CATALOG)
+        result = analyzer(server.url).analyze(PATTERN, CATALOG, DISCOVERY)
     assert result.enforceable
     assert len(server.requests) == 2
 
@@ -126,7 +128,7 @@ def test_rate_limit_with_retry_after_is_retried() -> None:
 def test_persistent_rate_limit_is_reported_as_unavailable() -> None:
     steps = [error(429, "rate_limit_error", "slow down", **{"retry-after": "0"})] * 3
     with fake_anthropic(*steps) as server, pytest.raises(ModelUnavailable, match="rate limited"):
-        analyzer(server.url, retries=2).analyze(PATTERN, CATALOG)
+        analyzer(server.url, retries=2).analyze(PATTERN, CATALOG, DISCOVERY)
     assert len(server.requests) == 3
 
 
@@ -134,22 +136,22 @@ def test_timeout_is_reported_as_unavailable() -> None:
     slow = tool_use(GOOD_ANSWER)
     slow.delay = 2.0
     with fake_anthropic(slow) as server, pytest.raises(ModelUnavailable, match=r"did not answer within 0\.5s"):
-        analyzer(server.url, timeout=0.5, retries=0).analyze(PATTERN, CATALOG)
+        analyzer(server.url, timeout=0.5, retries=0).analyze(PATTERN, CATALOG, DISCOVERY)
 
 
 def test_server_errors_and_bad_keys_are_worded_for_people() -> None:
     with fake_anthropic(error(500, "api_error", "boom")) as server, pytest.raises(ModelUnavailable, match="HTTP 500"):
-        analyzer(server.url, retries=0).analyze(PATTERN, CATALOG)
+        analyzer(server.url, retries=0).analyze(PATTERN, CATALOG, DISCOVERY)
     bad_key = error(401, "authentication_error", "invalid x-api-key")
     with fake_anthropic(bad_key) as server, pytest.raises(ModelUnavailable, match="API key was rejected"):
-        analyzer(server.url, retries=0).analyze(PATTERN, CATALOG)
+        analyzer(server.url, retries=0).analyze(PATTERN, CATALOG, DISCOVERY)
 
 
 def test_unreachable_endpoint() -> None:
     with fake_anthropic() as server:
         url = server.url
     with pytest.raises(ModelUnavailable, match="cannot reach"):
-        analyzer(url, retries=0, timeout=2).analyze(PATTERN, CATALOG)
+        analyzer(url, retries=0, timeout=2).analyze(PATTERN, CATALOG, DISCOVERY)
 
 
 def test_a_retry_of_the_same_generation_reuses_the_answer() -> None:
@@ -157,7 +159,7 @@ def test_a_retry_of_the_same_generation_reuses_the_answer() -> None:
 
     with fake_anthropic(tool_use(GOOD_ANSWER)) as server:
         memo = MemoizedAnalyzer(analyzer(server.url))
-        first = memo.analyze(PATTERN, CATALOG)
-        again = memo.analyze(PATTERN, CATALOG)
+        first = memo.analyze(PATTERN, CATALOG, DISCOVERY)
+        again = memo.analyze(PATTERN, CATALOG, DISCOVERY)
     assert first.enforceable and again == first
     assert len(server.requests) == 1

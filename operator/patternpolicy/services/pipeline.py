@@ -15,6 +15,7 @@ from patternpolicy.analysis.base import Analyzer
 from patternpolicy.compile.engines import OFFLINE_DEFAULTS, EngineTarget, compile_rule
 from patternpolicy.compile.scope import sample_namespace
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.stage import Discovery, discover
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Analysis, Rule
 
@@ -35,6 +36,7 @@ class DroppedRule:
 class Generated:
     pattern: Pattern
     analysis: Analysis
+    discovery: Discovery = field(default_factory=Discovery)
     policies: list[dict[str, Any]] = field(default_factory=list)
     tests: list[dict[str, Any]] = field(default_factory=list)
     dropped: list[DroppedRule] = field(default_factory=list)
@@ -55,12 +57,19 @@ class Generated:
 
 def run_pipeline(pattern: Pattern, analyzer: Analyzer, catalog: KindCatalog,
                  field_check: FieldCheck | None = None, engine: EngineTarget | None = None) -> Generated:
-    """`engine`: what the cluster runs (detected); None offline, where the pattern's choice or the default wins."""
+    """Discover kinds, analyse, check fields, compile (ARCHITECTURE.md's flow, in that order).
+
+    `engine`: what the cluster runs (detected); None offline, where the pattern's choice or the default wins.
+    """
     target = engine or OFFLINE_DEFAULTS[pattern.spec.policy_generation.engine]
     if not pattern.spec.policy_generation.enabled:
         return Generated(pattern, Analysis.declined("none", "policy generation is disabled for this pattern"))
-    analysis = analyzer.analyze(pattern, catalog)
-    result = Generated(pattern, analysis)
+    discovery = discover(pattern, catalog)
+    analysis = analyzer.analyze(pattern, catalog, discovery)
+    # The status and the report show what discovery found, whichever analyser ran.
+    analysis = analysis.model_copy(update={"kinds_found": discovery.kinds_found(),
+                                           "notes": [*analysis.notes, *discovery.notes]})
+    result = Generated(pattern, analysis, discovery)
     for rule in analysis.rules:
         problems = field_check(rule) if field_check else []
         if problems:

@@ -21,6 +21,7 @@ from patternpolicy.analysis.offline import (
 from patternpolicy.analysis.offline.context import Context, Finding
 from patternpolicy.analysis.offline.scope import unconfigured_scope
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.stage import Discovery
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Analysis
 
@@ -48,9 +49,8 @@ SUPPORTED = ("labels", "replicas", "resources requests/limits", "probes", "image
 class OfflineAnalyzer:
     name = "offline"
 
-    def analyze(self, pattern: Pattern, catalog: KindCatalog) -> Analysis:
-        ctx = Context.build(pattern, catalog)
-        return self._analyze(ctx).with_subjects([s.describe() for s in ctx.subjects.found], ctx.subjects.note)
+    def analyze(self, pattern: Pattern, catalog: KindCatalog, discovery: Discovery) -> Analysis:
+        return self._analyze(Context.build(pattern, catalog, discovery))
 
     def _analyze(self, ctx: Context) -> Analysis:
         findings = [f for f in (detect(ctx) for detect in DETECTORS) if f is not None]

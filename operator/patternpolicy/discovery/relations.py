@@ -1,0 +1,197 @@
+"""Kinds related to a text by what it says about their fields and names, not by naming them.
+
+Three relations, each read from the kinds' own schemas and names rather than from word lists:
+
+- field words: a text that speaks of a field few kinds have ("probes", `livenessProbe.httpGet.host`,
+  "verbs", "subjects") is about those kinds. A field every pod kind has counts once for the
+  whole family (a Pod and the controllers that template one), so pod-spec words lead to all of them;
+- consumers: a kind that pod specs refer to by a field of its own name (`secretKeyRef`,
+  `configMap`, `persistentVolumeClaim`, `serviceAccountName`) is used through pods: a rule on how a
+  Secret is consumed is checked on the pods that consume it;
+- composed names: a kind whose name's words all occur in the text, in any order and form
+  ("who may bind cluster roles" -> ClusterRoleBinding).
+
+Only built-in kinds are read (their schemas ship with the operator); the result is computed once per
+Kubernetes release.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from patternpolicy.discovery.builtin_kinds import builtin_kinds
+from patternpolicy.discovery.catalog import POD_CONTROLLERS, KindCatalog
+from patternpolicy.discovery.entries import split_camel
+from patternpolicy.models.rules import KindRef
+from patternpolicy.schemas.builtin import builtin_schemas
+from patternpolicy.schemas.model import Json, KindSchema
+from patternpolicy.schemas.resolve import expand
+
+POD_FAMILY = ("Pod", *POD_CONTROLLERS)
+# A field word points at its kinds when at most this many families have the field: `verbs` (roles),
+# `subjects` (bindings), `host` (pods and Ingress); not `name`, `ports` or `namespace`.
+MAX_FAMILIES = 2
+_DEPTH = 9  # CronJob keeps a container's probe fields at spec.jobTemplate.spec.template.spec.containers[].x.y
+_SKIPPED = frozenset({"metadata", "status", "apiVersion", "kind"})
+# Endings of a field that names another kind it uses (secretKeyRef, serviceAccountName, claimName).
+_REFERENCE_SUFFIXES = ("", "Ref", "KeyRef", "Name", "Names")
+
+
+@dataclass(frozen=True)
+class Related:
+    kind: str  # a built-in kind's name; the caller maps it to what the catalog serves
+    why: str
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    # normalised word or phrase -> kinds whose fields it names, and the field as the schema spells it
+    words: Mapping[str, tuple[frozenset[str], str]]
+    code: Mapping[str, tuple[frozenset[str], str]]  # the same for any field, when written as code
+    consumed_by_pods: frozenset[str]  # kinds pod specs refer to by a field of their own name
+
+
+def _norm(word: str) -> str:
+    word = word.lower()
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def _stem(word: str) -> str:
+    word = _norm(word)
+    for ending in ("ing", "ed"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    return word
+
+
+def _field_names(schema: KindSchema) -> dict[str, str]:
+    """Every field name down to _DEPTH, with its shape: "array", "object" or "value"."""
+    names: dict[str, str] = {}
+    stack: list[tuple[list[Json], int]] = [(expand(schema.root, schema.document), 0)]
+    while stack:
+        nodes, depth = stack.pop()
+        for node in nodes:
+            for name, child in (node.get("properties") or {}).items():
+                # A CRD's schema field describes other kinds' schemas, not the CRD.
+                if (depth == 0 and name in _SKIPPED) or name == "openAPIV3Schema" or not isinstance(child, Mapping):
+                    continue
+                inner = expand(child, schema.document)
+                items = [i for n in inner if isinstance(i := n.get("items"), Mapping)]
+                shape = "array" if items else "object" if any(n.get("properties") for n in inner) else "value"
+                names.setdefault(name, shape)
+                if depth < _DEPTH:
+                    stack.append(([*inner, *(e for i in items for e in expand(i, schema.document))], depth + 1))
+    return names
+
+
+def _family(kinds: set[str]) -> frozenset[str]:
+    return frozenset("Pod" if k in POD_FAMILY else k for k in kinds)
+
+
+def _members(kinds: set[str]) -> frozenset[str]:
+    """The kinds, with the whole pod family when a Pod is among them (a Pod's field is every pod kind's)."""
+    return frozenset((kinds - set(POD_FAMILY)) | (set(POD_FAMILY) if "Pod" in kinds else set()))
+
+
+@functools.cache
+def _vocabulary() -> _Vocabulary:
+    schemas = builtin_schemas()
+    by_field: dict[str, set[str]] = defaultdict(set)
+    shapes: dict[str, str] = {}
+    pod_fields: dict[str, str] = {}
+    for ref, _ in builtin_kinds():
+        schema = schemas.schema_for(ref.group, ref.version, ref.kind)
+        fields = _field_names(schema) if schema is not None else {}
+        pod_fields = fields if ref.kind == "Pod" else pod_fields
+        for name, shape in fields.items():
+            by_field[name].add(ref.kind)
+            shapes.setdefault(name, shape)
+    code = {_norm(name): (_members(kinds), name) for name, kinds in by_field.items()
+            if len(_family(kinds)) <= MAX_FAMILIES}
+    words: dict[str, tuple[frozenset[str], str]] = {}
+    kind_words = {_norm(split_camel(ref.kind).split()[-1]) for ref, _ in builtin_kinds()}  # "secrets" names a kind
+    heads: dict[str, dict[str, set[str]]] = defaultdict(dict)
+    for name, kinds in by_field.items():
+        parts = split_camel(name).split()
+        if len(parts) >= 2 and len(_family(kinds)) <= MAX_FAMILIES:
+            words[_norm(name)] = (_members(kinds), name)  # hostNetwork, also written "host network"
+        elif (len(parts) == 1 and shapes[name] == "array" and name.endswith("s") and _norm(name) not in kind_words
+              and len(_family(kinds)) <= MAX_FAMILIES):
+            words[_norm(name)] = (_members(kinds), name)  # a list field, singular or plural: containers, verbs
+        if len(parts) >= 2:
+            heads[parts[-1]][name] = kinds
+    for head, named in heads.items():
+        # "probes": the common noun of several fields of one family (livenessProbe, readinessProbe, ...)
+        kinds = set().union(*named.values())
+        if len(named) >= 3 and len(_family(kinds)) == 1 and head not in by_field and not head.endswith("s"):
+            words.setdefault(head, (_members(kinds), ", ".join(sorted(named)[:3])))
+    # Fields of the Pod itself that refer to another kind by its name: secretKeyRef, serviceAccountName,
+    # and volume sources named after the kind (configMap, persistentVolumeClaim).
+    consumed = frozenset(
+        ref.kind for ref, _ in builtin_kinds()
+        if ref.kind not in POD_FAMILY
+        and any((field := ref.kind[0].lower() + ref.kind[1:] + suffix) in pod_fields
+                and (suffix or pod_fields[field] == "object") for suffix in _REFERENCE_SUFFIXES))
+    return _Vocabulary(words, code, consumed)
+
+
+_CODE = re.compile(r"`([^`]+)`|\b((?:[A-Za-z]\w*\.)+[A-Za-z]\w*)\b|\b([a-z]+[A-Z]\w*)\b")
+
+
+def field_word_kinds(text: str) -> list[Related]:
+    """Kinds that have a field the text speaks of, in the order the text uses the field words."""
+    vocabulary = _vocabulary()
+    hits: list[tuple[frozenset[str], str, str]] = []
+    for match in _CODE.finditer(text):
+        for segment in re.findall(r"[A-Za-z][A-Za-z0-9]*", match.group(0)):
+            if _norm(segment) in vocabulary.code:
+                hits.append((*vocabulary.code[_norm(segment)], match.group(0).strip("`")))
+    tokens = re.findall(r"[A-Za-z][A-Za-z0-9]*", _CODE.sub(" ", text))
+    for size in (1, 2, 3):
+        for start in range(len(tokens) - size + 1):
+            run = tokens[start:start + size]
+            joined = run[0].lower() + "".join(w.capitalize() for w in run[1:])
+            if _norm(joined) in vocabulary.words:
+                hits.append((*vocabulary.words[_norm(joined)], " ".join(run)))
+    related: dict[str, Related] = {}
+    for kinds, spelled, written in hits:
+        for kind in sorted(kinds, key=_family_order):
+            related.setdefault(kind, Related(kind, f"has the field {spelled} the text speaks of ({written!r})"))
+    return list(related.values())
+
+
+def pod_consumers(named: list[KindRef]) -> list[Related]:
+    """Pod kinds, when the text names a kind that pod specs use by name (Secret, ConfigMap, ...)."""
+    consumed = [k.kind for k in named if k.kind in _vocabulary().consumed_by_pods]
+    if not consumed:
+        return []
+    return [Related(kind, f"uses {consumed[0]}s through its pod spec") for kind in POD_FAMILY]
+
+
+def composed_kinds(text: str, catalog: KindCatalog) -> list[Related]:
+    """Kinds of two or more words that all occur in the text in some form ("bind" for Binding)."""
+    stems = {_stem(w) for w in re.findall(r"[A-Za-z]+", split_camel_text(text))}
+    found = []
+    for kind in catalog.targetable():
+        words = split_camel(kind.kind).split()
+        if len(words) >= 2 and all(_stem(w) in stems for w in words):
+            found.append(Related(kind.kind, f"the words of its name ({' '.join(words)}) all occur in the text"))
+    return found
+
+
+def split_camel_text(text: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
+
+
+def _family_order(kind: str) -> tuple[int, str]:
+    return (POD_FAMILY.index(kind), "") if kind in POD_FAMILY else (len(POD_FAMILY), kind)
