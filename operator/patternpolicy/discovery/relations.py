@@ -116,8 +116,9 @@ def _vocabulary() -> _Vocabulary:
         for name, shape in fields.items():
             by_field[name].add(ref.kind)
             shapes.setdefault(name, shape)
-    code = {_norm(name): (_members(kinds), name) for name, kinds in by_field.items()
+    code = {name.lower(): (_members(kinds), name) for name, kinds in by_field.items()
             if len(_family(kinds)) <= MAX_FAMILIES}
+    lowered = {name.lower() for name in by_field}
     words: dict[str, tuple[frozenset[str], str]] = {}
     kind_words = {_norm(split_camel(ref.kind).split()[-1]) for ref, _ in builtin_kinds()}  # "secrets" names a kind
     heads: dict[str, dict[str, set[str]]] = defaultdict(dict)
@@ -127,14 +128,18 @@ def _vocabulary() -> _Vocabulary:
             words[_norm(name)] = (_members(kinds), name)  # hostNetwork, also written "host network"
         elif (len(parts) == 1 and shapes[name] == "array" and name.endswith("s") and _norm(name) not in kind_words
               and len(_family(kinds)) <= MAX_FAMILIES):
-            words[_norm(name)] = (_members(kinds), name)  # a list field, singular or plural: containers, verbs
+            words[name.lower()] = (_members(kinds), name)  # a list field by its plural: containers, verbs
+            if _norm(name) not in lowered:  # and singular, unless that is another field: not "version"
+                words[_norm(name)] = (_members(kinds), name)
         if len(parts) >= 2:
             heads[parts[-1]][name] = kinds
     for head, named in heads.items():
         # "probes": the common noun of several fields of one family (livenessProbe, readinessProbe, ...)
         kinds = set().union(*named.values())
-        if len(named) >= 3 and len(_family(kinds)) == 1 and head not in by_field and not head.endswith("s"):
+        if (len(named) >= 3 and len(_family(kinds)) == 1 and not head.endswith("s")
+                and not {head, head + "s"} & lowered):
             words.setdefault(head, (_members(kinds), ", ".join(sorted(named)[:3])))
+            words.setdefault(head + "s", (_members(kinds), ", ".join(sorted(named)[:3])))
     # Fields of the Pod itself that refer to another kind by its name: secretKeyRef, serviceAccountName,
     # and volume sources named after the kind (configMap, persistentVolumeClaim).
     consumed = frozenset(
@@ -154,15 +159,16 @@ def field_word_kinds(text: str) -> list[Related]:
     hits: list[tuple[frozenset[str], str, str]] = []
     for match in _CODE.finditer(text):
         for segment in re.findall(r"[A-Za-z][A-Za-z0-9]*", match.group(0)):
-            if _norm(segment) in vocabulary.code:
-                hits.append((*vocabulary.code[_norm(segment)], match.group(0).strip("`")))
+            if segment.lower() in vocabulary.code:
+                hits.append((*vocabulary.code[segment.lower()], match.group(0).strip("`")))
     tokens = re.findall(r"[A-Za-z][A-Za-z0-9]*", _CODE.sub(" ", text))
     for size in (1, 2, 3):
         for start in range(len(tokens) - size + 1):
             run = tokens[start:start + size]
             joined = run[0].lower() + "".join(w.capitalize() for w in run[1:])
-            if _norm(joined) in vocabulary.words:
-                hits.append((*vocabulary.words[_norm(joined)], " ".join(run)))
+            key = joined.lower() if joined.lower() in vocabulary.words else _norm(joined)
+            if key in vocabulary.words:
+                hits.append((*vocabulary.words[key], " ".join(run)))
     related: dict[str, Related] = {}
     for kinds, spelled, written in hits:
         for kind in sorted(kinds, key=_family_order):
