@@ -45,8 +45,20 @@ def _single_server(flexible: dict[str, Any]) -> dict[str, Any]:
     return server
 
 
+def _mysql_namesake(flexible: dict[str, Any]) -> dict[str, Any]:
+    """A second kind called FlexibleServer, in Azure's MySQL group."""
+    mysql = copy.deepcopy(flexible)
+    mysql["metadata"]["name"] = "flexibleservers.dbformysql.azure.com"
+    mysql["spec"]["group"] = "dbformysql.azure.com"
+    mysql["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["description"] = (
+        "Generator information:\n- Generated from: /mysql/resource-manager/Microsoft.DBforMySQL/FlexibleServers/"
+        "stable/2023-12-30/FlexibleServers.json")
+    return mysql
+
+
 EXAMPLE_CRDS = [d for d in yaml.safe_load_all((ROOT / "examples" / "crds" / "azure-postgresql.yaml").read_text()) if d]
-CRDS = [*EXAMPLE_CRDS, _single_server(next(d for d in EXAMPLE_CRDS if d["spec"]["names"]["kind"] == "FlexibleServer"))]
+_FLEXIBLE = next(d for d in EXAMPLE_CRDS if d["spec"]["names"]["kind"] == "FlexibleServer")
+CRDS = [*EXAMPLE_CRDS, _single_server(_FLEXIBLE), _mysql_namesake(_FLEXIBLE)]
 
 
 def pattern(description: str, **spec: Any) -> Pattern:
@@ -131,6 +143,12 @@ def test_siblings_the_text_describes_equally_well_are_offered_and_the_choice_is_
     # The Claude analyser is offered both.
     offered, _ = candidate_kinds(found)
     assert {(PG, "Server"), (PG, "FlexibleServer")} <= {(k.group, k.kind) for k in offered}
+
+
+def test_a_name_several_kinds_share_is_left_to_the_index(catalog: KindCatalog) -> None:
+    """Outside the rule's sentences nothing tells the two FlexibleServers apart: neither is offered for the name."""
+    found = discover(pattern("Backups must be kept for 30 days. The flexible server team owns this."), catalog)
+    assert not [c for c in found.candidates if c.kind.kind == "FlexibleServer" and c.reason == "exact"]
 
 
 def test_the_confident_part_is_what_the_rules_sentences_name(catalog: KindCatalog) -> None:

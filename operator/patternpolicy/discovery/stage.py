@@ -18,6 +18,7 @@ It answers at two levels of confidence:
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from patternpolicy.discovery.catalog import KindCatalog
@@ -76,8 +77,12 @@ def discover(pattern: Pattern, catalog: KindCatalog, limit: int = MAX_CANDIDATES
     for subject in subjects.found:
         found.add(subject)
     if not hints:
+        # A name several kinds share ("cluster", "bucket") is left to the index, which tells them apart
+        # by meaning or names none; it was asked about the rule's sentences above.
+        shared = Counter(k.kind for k in catalog.targetable())
         for mention in catalog.mentions(spec.description):
-            found.add(Subject(mention.kind, "exact", f"named in the text as {mention.matched!r}"))
+            if shared[mention.kind.kind] == 1:
+                found.add(Subject(mention.kind, "exact", f"named in the text as {mention.matched!r}"))
     for subject in subjects.near:
         found.add(subject)
     text = " ".join([spec.description, *spec.triggers])
