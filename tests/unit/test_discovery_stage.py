@@ -17,7 +17,7 @@ import yaml
 
 from patternpolicy.adapters.embeddings import EmbedderLoad, MiniLMEmbedder, find_model_dir
 from patternpolicy.adapters.qdrant_store import StoreLocation
-from patternpolicy.analysis.claude.prompt import candidate_kinds
+from patternpolicy.analysis.claude.prompt import candidate_kinds, user_message
 from patternpolicy.analysis.offline import OfflineAnalyzer
 from patternpolicy.discovery.catalog import POD_CONTROLLERS, KindCatalog
 from patternpolicy.discovery.index import CapabilityIndex
@@ -112,6 +112,11 @@ def test_a_consumed_kind_offers_the_pods_that_consume_it(catalog: KindCatalog) -
     found = discover(pattern("Secrets must not be handed over as environment variables."), catalog)
     assert {"Secret", *POD_KINDS} <= kinds(found)
     assert why(found, "CronJob") == "uses Secrets through its pod spec"
+    # The Claude analyser is offered the same list, each kind with why it is there.
+    offered, subjects = candidate_kinds(found)
+    prompt = user_message(pattern("Secrets must not be handed over as environment variables."), offered, subjects)
+    assert "- CronJob (apiVersion batch/v1, namespaced, pod spec at object.spec.jobTemplate.spec.template.spec; " \
+           "uses Secrets through its pod spec)" in prompt
 
 
 def test_an_ingress_controllers_configmap_is_a_candidate(catalog: KindCatalog) -> None:

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from patternpolicy.discovery.builtin_kinds import builtin_kinds
-from patternpolicy.discovery.catalog import POD_CONTROLLERS, KindCatalog
+from patternpolicy.discovery.catalog import POD_CONTROLLERS, KindCatalog, singular
 from patternpolicy.discovery.entries import split_camel
 from patternpolicy.models.rules import KindRef
 from patternpolicy.schemas.builtin import builtin_schemas
@@ -56,14 +56,7 @@ class _Vocabulary:
 
 
 def _norm(word: str) -> str:
-    word = word.lower()
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("sses", "xes")):
-        return word[:-2]
-    if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
-        return word[:-1]
-    return word
+    return singular(word.lower())
 
 
 def _stem(word: str) -> str:
@@ -186,17 +179,13 @@ def pod_consumers(named: list[KindRef]) -> list[Related]:
 
 def composed_kinds(text: str, catalog: KindCatalog) -> list[Related]:
     """Kinds of two or more words that all occur in the text in some form ("bind" for Binding)."""
-    stems = {_stem(w) for w in re.findall(r"[A-Za-z]+", split_camel_text(text))}
+    stems = {_stem(w) for w in re.findall(r"[A-Za-z]+", split_camel(text))}
     found = []
     for kind in catalog.targetable():
         words = split_camel(kind.kind).split()
         if len(words) >= 2 and all(_stem(w) in stems for w in words):
             found.append(Related(kind.kind, f"the words of its name ({' '.join(words)}) all occur in the text"))
     return found
-
-
-def split_camel_text(text: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", text)
 
 
 def _family_order(kind: str) -> tuple[int, str]:
