@@ -21,6 +21,7 @@ from patternpolicy.analysis.claude.prompt import candidate_kinds, user_message
 from patternpolicy.analysis.offline import OfflineAnalyzer
 from patternpolicy.discovery.catalog import POD_CONTROLLERS, KindCatalog
 from patternpolicy.discovery.index import CapabilityIndex
+from patternpolicy.discovery.relations import composed_kinds
 from patternpolicy.discovery.stage import MAX_CANDIDATES, Discovery, discover
 from patternpolicy.models.pattern import Pattern, PatternRef, parse_pattern_spec
 from patternpolicy.schemas import schema_source
@@ -96,7 +97,15 @@ def test_a_kind_named_outside_the_rules_sentences_is_a_candidate(catalog: KindCa
 def test_binding_roles_offers_the_binding_kinds(catalog: KindCatalog) -> None:
     found = discover(pattern("Nobody but the platform team may bind roles or cluster roles to users."), catalog)
     assert {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"} <= kinds(found)
-    assert "all occur in the text" in why(found, "ClusterRoleBinding")
+    # Found twice over: they refer to roles (roleRef), and their names' words are all in the text.
+    composed = {r.kind for r in composed_kinds("Nobody may bind cluster roles.", catalog)}
+    assert composed == {"ClusterRole", "RoleBinding", "ClusterRoleBinding"}
+
+
+def test_granting_a_role_offers_the_kinds_that_refer_to_roles(catalog: KindCatalog) -> None:
+    found = discover(pattern("The cluster-admin role may only be granted to members of the ops group."), catalog)
+    assert {"Role", "RoleBinding", "ClusterRoleBinding"} <= kinds(found)
+    assert why(found, "RoleBinding") == "refers to Role objects by its field roleRef"
 
 
 def test_probe_fields_offer_pods_and_their_controllers(catalog: KindCatalog) -> None:
@@ -111,12 +120,12 @@ def test_probe_fields_offer_pods_and_their_controllers(catalog: KindCatalog) -> 
 def test_a_consumed_kind_offers_the_pods_that_consume_it(catalog: KindCatalog) -> None:
     found = discover(pattern("Secrets must not be handed over as environment variables."), catalog)
     assert {"Secret", *POD_KINDS} <= kinds(found)
-    assert why(found, "CronJob") == "uses Secrets through its pod spec"
+    assert why(found, "CronJob") == "refers to Secret objects by its field secretRef"
     # The Claude analyser is offered the same list, each kind with why it is there.
     offered, subjects = candidate_kinds(found)
     prompt = user_message(pattern("Secrets must not be handed over as environment variables."), offered, subjects)
     assert "- CronJob (apiVersion batch/v1, namespaced, pod spec at object.spec.jobTemplate.spec.template.spec; " \
-           "uses Secrets through its pod spec)" in prompt
+           "refers to Secret objects by its field secretRef)" in prompt
 
 
 def test_an_ingress_controllers_configmap_is_a_candidate(catalog: KindCatalog) -> None:

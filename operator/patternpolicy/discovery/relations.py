@@ -5,9 +5,9 @@ Three relations, each read from the kinds' own schemas and names rather than fro
 - field words: a text that speaks of a field few kinds have ("probes", `livenessProbe.httpGet.host`,
   "verbs", "subjects") is about those kinds. A field every pod kind has counts once for the
   whole family (a Pod and the controllers that template one), so pod-spec words lead to all of them;
-- consumers: a kind that pod specs refer to by a field of its own name (`secretKeyRef`,
-  `configMap`, `persistentVolumeClaim`, `serviceAccountName`) is used through pods: a rule on how a
-  Secret is consumed is checked on the pods that consume it;
+- consumers: kinds with a field that refers to a named kind by its name (`secretKeyRef`,
+  `configMap`, `persistentVolumeClaim`, `serviceAccountName`, `roleRef`): a rule on how a Secret is
+  consumed is checked on the pods that consume it, one on who gets a Role on the bindings;
 - composed names: a kind whose name's words all occur in the text, in any order and form
   ("who may bind cluster roles" -> ClusterRoleBinding).
 
@@ -38,7 +38,7 @@ MAX_FAMILIES = 2
 _DEPTH = 9  # CronJob keeps a container's probe fields at spec.jobTemplate.spec.template.spec.containers[].x.y
 _SKIPPED = frozenset({"metadata", "status", "apiVersion", "kind"})
 # Endings of a field that names another kind it uses (secretKeyRef, serviceAccountName, claimName).
-_REFERENCE_SUFFIXES = ("", "Ref", "KeyRef", "Name", "Names")
+_REFERENCE_SUFFIXES = ("Ref", "KeyRef", "Name", "Names", "")
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ class _Vocabulary:
     # normalised word or phrase -> kinds whose fields it names, and the field as the schema spells it
     words: Mapping[str, tuple[frozenset[str], str]]
     code: Mapping[str, tuple[frozenset[str], str]]  # the same for any field, when written as code
-    consumed_by_pods: frozenset[str]  # kinds pod specs refer to by a field of their own name
+    # kind -> (kinds that refer to it by a field named after it, that field), pod kinds first
+    consumers: Mapping[str, tuple[tuple[str, str], ...]]
 
 
 def _norm(word: str) -> str:
@@ -101,11 +102,10 @@ def _vocabulary() -> _Vocabulary:
     schemas = builtin_schemas()
     by_field: dict[str, set[str]] = defaultdict(set)
     shapes: dict[str, str] = {}
-    pod_fields: dict[str, str] = {}
+    per_kind: dict[str, dict[str, str]] = {}
     for ref, _ in builtin_kinds():
         schema = schemas.schema_for(ref.group, ref.version, ref.kind)
-        fields = _field_names(schema) if schema is not None else {}
-        pod_fields = fields if ref.kind == "Pod" else pod_fields
+        fields = per_kind[ref.kind] = _field_names(schema) if schema is not None else {}
         for name, shape in fields.items():
             by_field[name].add(ref.kind)
             shapes.setdefault(name, shape)
@@ -133,14 +133,28 @@ def _vocabulary() -> _Vocabulary:
                 and not {head, head + "s"} & lowered):
             words.setdefault(head, (_members(kinds), ", ".join(sorted(named)[:3])))
             words.setdefault(head + "s", (_members(kinds), ", ".join(sorted(named)[:3])))
-    # Fields of the Pod itself that refer to another kind by its name: secretKeyRef, serviceAccountName,
-    # and volume sources named after the kind (configMap, persistentVolumeClaim).
-    consumed = frozenset(
-        ref.kind for ref, _ in builtin_kinds()
-        if ref.kind not in POD_FAMILY
-        and any((field := ref.kind[0].lower() + ref.kind[1:] + suffix) in pod_fields
-                and (suffix or pod_fields[field] == "object") for suffix in _REFERENCE_SUFFIXES))
-    return _Vocabulary(words, code, consumed)
+    return _Vocabulary(words, code, {ref.kind: _consumers_of(ref.kind, per_kind) for ref, _ in builtin_kinds()})
+
+
+def _consumers_of(kind: str, per_kind: Mapping[str, Mapping[str, str]]) -> tuple[tuple[str, str], ...]:
+    """Kinds with a field that refers to `kind` by name: secretKeyRef, serviceAccountName, ingressClassName,
+    a Pod's volume source named after it (configMap, persistentVolumeClaim), roleRef for either kind of role."""
+    own = kind[0].lower() + kind[1:]
+    names = [own + suffix for suffix in _REFERENCE_SUFFIXES]
+    last = split_camel(kind).split()[-1]
+    if last != own.lower():
+        names.append(last + "Ref")  # RoleBinding.roleRef names a Role or a ClusterRole
+    found: dict[str, str] = {}
+    for other, fields in per_kind.items():
+        # A field named after the kind itself is a reference only as a Pod's volume source (configMap,
+        # secret); elsewhere it is often a description of its own (a webhook's `service`).
+        field = next((n for n in names if n in fields and (n != own or (other == "Pod" and fields[n] == "object"))),
+                     None)
+        if other != kind and field is not None:
+            found[other] = field
+    if "Pod" in found:  # what a Pod refers to, every pod kind refers to through its template
+        found = {**dict.fromkeys(POD_FAMILY, found["Pod"]), **found}
+    return tuple(sorted(found.items(), key=lambda item: _family_order(item[0])))
 
 
 _CODE = re.compile(r"`([^`]+)`|\b((?:[A-Za-z]\w*\.)+[A-Za-z]\w*)\b|\b([a-z]+[A-Z]\w*)\b")
@@ -169,12 +183,14 @@ def field_word_kinds(text: str) -> list[Related]:
     return list(related.values())
 
 
-def pod_consumers(named: list[KindRef]) -> list[Related]:
-    """Pod kinds, when the text names a kind that pod specs use by name (Secret, ConfigMap, ...)."""
-    consumed = [k.kind for k in named if k.kind in _vocabulary().consumed_by_pods]
-    if not consumed:
-        return []
-    return [Related(kind, f"uses {consumed[0]}s through its pod spec") for kind in POD_FAMILY]
+def consumers(named: list[KindRef]) -> list[Related]:
+    """Kinds that refer to a named kind by a field of its name: the pods that use a Secret, the bindings
+    that grant a Role. A rule on how a kind is used is often checked on its consumers."""
+    related = []
+    for kind in named:
+        for other, field in _vocabulary().consumers.get(kind.kind, ()):
+            related.append(Related(other, f"refers to {kind.kind} objects by its field {field}"))
+    return related
 
 
 def composed_kinds(text: str, catalog: KindCatalog) -> list[Related]:

@@ -12,7 +12,8 @@ It answers at two levels of confidence:
 - `candidates`: a wider list, best first and bounded, for analysers that judge for themselves:
   the above, then kinds named anywhere in the text ("It applies to Pod objects."), kinds the index
   scores about as well as the closest one (siblings), and related kinds (discovery/relations.py):
-  kinds whose fields the text speaks of, the pods that consume a named Secret or ConfigMap, kinds
+  kinds whose fields the text speaks of, kinds that refer to a named kind (the pods that use a
+  Secret, the bindings that grant a Role), kinds
   whose name's words all occur in the text. Each says why it is there.
 """
 
@@ -22,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from patternpolicy.discovery.catalog import KindCatalog
-from patternpolicy.discovery.relations import Related, composed_kinds, field_word_kinds, pod_consumers
+from patternpolicy.discovery.relations import Related, composed_kinds, consumers, field_word_kinds
 from patternpolicy.discovery.subjects import Subject, Subjects, find_subjects, operative_sentences, subject_text
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import KindRef
@@ -86,7 +87,7 @@ def discover(pattern: Pattern, catalog: KindCatalog, limit: int = MAX_CANDIDATES
     for subject in subjects.near:
         found.add(subject)
     text = " ".join([spec.description, *spec.triggers])
-    related = [*pod_consumers(list(found.kinds)), *field_word_kinds(text),
+    related = [*consumers(list(found.kinds)), *field_word_kinds(text),
                *composed_kinds(subject_text([text]), catalog)]
     for item in related:
         found.add_related(item)
