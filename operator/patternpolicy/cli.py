@@ -57,11 +57,20 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from patternpolicy.adapters.kube import KubeError, approve_proposal, use_kubeconfig
+    from patternpolicy.adapters.kube import KubeError, approve_proposal, get_pattern, get_proposal, use_kubeconfig
+    from patternpolicy.reconcile.approval import approval_refusal
 
     try:
         use_kubeconfig(args.kubeconfig)
-        message = approve_proposal(args.name)
+        proposal = get_proposal(args.name)
+        if proposal is None:
+            raise KubeError(f"PolicyProposal {args.name} not found")
+        pattern = get_pattern(str((proposal.get("spec") or {}).get("patternRef", {}).get("name", "")))
+        refusal = approval_refusal(proposal, pattern, args.allow_unproven)
+        if refusal:
+            print(f"error: not approved: {refusal}", file=sys.stderr)
+            return 1
+        message = approve_proposal(args.name, proposal["metadata"]["resourceVersion"], args.allow_unproven)
     except KubeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -207,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     approve = sub.add_parser("approve", help="approve a PolicyProposal")
     approve.add_argument("name")
     approve.add_argument("--kubeconfig", default=None)
+    approve.add_argument("--allow-unproven", action="store_true",
+                         help="also set spec.allowUnproven: apply although no engine proved the behaviour")
     approve.set_defaults(func=_approve)
 
     bench = sub.add_parser("bench", help="score generation on labelled cases with the real engine")
