@@ -120,8 +120,8 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
         status_["provenance"] = fresh["provenance"]
     decision = decide(spec_, status_)
     logger.debug("proposal %s: %s", name, decision.action)
-    if decision.action == "done":
-        return
+    if decision.action == "done" and status_.get("phase") != "Invalid":
+        return  # Applied (kept in force by the timer below) or Superseded
     try:
         pattern = _pattern_of(spec_)
         engine = _engine(pattern)

@@ -95,7 +95,6 @@ def content_problems(policies: list[dict[str, Any]], engine: str | None) -> list
         name = f"{policy.get('kind')} {(policy.get('metadata') or {}).get('name')}"
         if (group, policy.get("kind")) not in allowed:
             problems.append(f"{name}: only validating policies of the engine in use ({engine or 'any'}) are applied")
-            continue
         for rule in (policy.get("spec") or {}).get("rules") or []:
             kinds = [k for k in _NOT_VALIDATING if rule.get(k)]
             if kinds or not rule.get("validate"):
