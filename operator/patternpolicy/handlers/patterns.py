@@ -77,10 +77,10 @@ def keep_proposed(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kop
 
 
 @kopf.on.event(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL)
-def proposal_gone(type: str | None, body: kopf.Body, **_: Any) -> None:
-    """A deleted proposal disappears from its pattern's status at once."""
+def proposal_changed(type: str | None, body: kopf.Body, **_: Any) -> None:
+    """The pattern's summary follows its proposals: a deleted one disappears at once, a phase shows."""
     pattern = ((body.get("spec") or {}).get("patternRef") or {}).get("name")
-    if type == "DELETED" and pattern:
+    if type in ("ADDED", "MODIFIED", "DELETED") and pattern:
         refresh_pattern_status(str(pattern))
 
 

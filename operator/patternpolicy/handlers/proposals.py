@@ -21,7 +21,6 @@ from patternpolicy.adapters.kube import (
 from patternpolicy.compile.choice import choose_engine
 from patternpolicy.compile.naming import proposal_name
 from patternpolicy.handlers import runtime
-from patternpolicy.handlers.summary import refresh_pattern_status
 from patternpolicy.models.pattern import PatternRef
 from patternpolicy.reconcile.diff import MAX_STATUS_DIFF, policy_diff, summarize
 from patternpolicy.reconcile.proposal_status import Observed, Outcome, blocked, proposal_status, superseded_status
@@ -153,7 +152,6 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
         kopf.warn(body, reason="ValidationFailed", message=observed.validation_message[:1000])
     elif result["phase"] == "Invalid":
         kopf.warn(body, reason=observed.trust_reason, message=observed.trust_message[:1000])
-    _refresh(spec_)
     if outcome == "GuardMissing":
         raise kopf.TemporaryError(message, delay=RETRY_GUARD)
     if outcome in ("Conflict", "Error"):
@@ -180,12 +178,6 @@ def _apply(body: kopf.Body) -> tuple[Outcome, str, list[dict[str, str]] | None]:
     message = f"{len(applied.policies)} policy object(s) applied{replaced}{forced}"
     kopf.info(body, reason="PolicyApplied", message=message[:1000])
     return "Applied", message, applied.policies
-
-
-def _refresh(spec: dict[str, Any]) -> None:
-    pattern = (spec.get("patternRef") or {}).get("name")
-    if pattern:
-        refresh_pattern_status(str(pattern))
 
 
 def _keeping(status: kopf.Status, **_: Any) -> bool:
@@ -236,4 +228,3 @@ def keep_in_force(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: kop
                                outcome_message="the approved policies are in force again")
     result = proposal_status(observed, list(status_.get("conditions") or []), generation)
     patch.status.update({**result, **({"appliedPolicies": refs} if refs is not None else {})})
-    _refresh(spec_)

@@ -20,7 +20,7 @@ def refresh_pattern_status(pattern: str) -> None:
         proposals = [p for p in list_proposals(pattern)
                      if any(o.get("uid") == uid and o.get("controller")
                             for o in p["metadata"].get("ownerReferences") or [])
-                     and (p.get("status") or {}).get("provenance")]
+                     and (p.get("status") or {}).get("provenance") and not p["metadata"].get("deletionTimestamp")]
         update = pattern_status_from_proposals(dict(found.get("status") or {}), proposals)
         if any((found.get("status") or {}).get(k) != v for k, v in update.items()):
             patch_status(c.PATTERN_PLURAL, pattern, update)

@@ -65,7 +65,7 @@ def foreign(live: dict[str, Any], pattern: str, proposals: dict[str, str]) -> st
     labels = meta.get("labels") or {}
     if labels.get(c.MANAGED_BY_LABEL) != c.MANAGED_BY:
         return f"it lacks the label {c.MANAGED_BY_LABEL}={c.MANAGED_BY}"
-    if labels.get(c.PATTERN_LABEL) != pattern[:63]:
+    if labels.get(c.PATTERN_LABEL) != pattern[:63].rstrip("-_."):
         return f"it belongs to pattern {labels.get(c.PATTERN_LABEL)!r}"
     owners = meta.get("ownerReferences") or []
     if not owners and labels.get(ORPHANED_LABEL) == "true":
