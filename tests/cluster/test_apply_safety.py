@@ -166,7 +166,7 @@ def test_approve_refuses_outdated_invalid_and_superseded(api: client.CustomObjec
                                                          cluster: Any) -> None:
     create_pattern(api, "versions")
     api.patch_cluster_custom_object(G, V, "patterns", "versions",
-                                    {"spec": {"description": "Containers must not run as root"}})
+                                    {"spec": {"description": "Deployments must define CPU and memory limits"}})
     eventually(lambda: proposal(api, "versions-g2").get("status", {}).get("phase") == "Pending", timeout=60,
                what="g2 Pending")
     outdated = cli(cluster, "approve", "versions-g1")
