@@ -151,16 +151,18 @@ def get_pattern(name: str) -> dict[str, Any] | None:
     return get_cluster_object(c.GROUP, c.VERSION, c.PATTERN_PLURAL, name)
 
 
-def create_proposal(body: dict[str, Any]) -> bool:
-    """Creates the proposal; False if it already exists (a restart replays the same generation)."""
+def create_proposal(body: dict[str, Any]) -> dict[str, Any] | None:
+    """Creates the proposal and returns it as stored; None if it already exists (a restart replays a generation)."""
     try:
-        custom().create_cluster_custom_object(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, body,
-                                              _request_timeout=TIMEOUT)
+        created = custom().create_cluster_custom_object(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, body,
+                                                        _request_timeout=TIMEOUT)
     except ApiException as exc:
         if exc.status == 409:
-            return False
+            return None
         raise KubeError(f"create PolicyProposal {body['metadata']['name']}: {explain(exc)}") from exc
-    return True
+    if not created:  # the generated client may drop a 201 body: read it back
+        created = get_proposal(body["metadata"]["name"])
+    return dict(created or body)
 
 
 def get_proposal(name: str) -> dict[str, Any] | None:

@@ -128,8 +128,9 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
         proposal = body_["metadata"]["name"]
         try:
             created = create_proposal(body_)
-            if created:
-                _record_provenance(proposal, provenance_of(ref, body_["spec"]))
+            if created is not None:
+                # The digest of the content as the apiserver stored it (embedded objects are normalised).
+                _record_provenance(proposal, provenance_of(ref, dict(created.get("spec") or {})))
         except KubeError as exc:
             raise kopf.TemporaryError(str(exc), delay=15) from exc
         if created:
