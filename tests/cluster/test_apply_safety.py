@@ -98,6 +98,15 @@ def test_hand_edited_proposal_is_refused(api: client.CustomObjectsApi, operator:
     api.delete_cluster_custom_object(G, V, "patterns", "edited")
 
 
+def test_a_forged_phase_is_corrected(api: client.CustomObjectsApi, operator: KopfRunner) -> None:
+    create_pattern(api, "forged")
+    for forged in ("Approved", "Applied"):
+        api.patch_cluster_custom_object_status(G, V, "policyproposals", "forged-g1", {"status": {"phase": forged}})
+        eventually(lambda: proposal(api, "forged-g1")["status"]["phase"] == "Pending", what=f"{forged} corrected")
+    assert get_or_none(api, *VP, "forged-no-privileged") is None
+    api.delete_cluster_custom_object(G, V, "patterns", "forged")
+
+
 def test_nothing_is_applied_while_the_guard_is_missing(api: client.CustomObjectsApi, operator: KopfRunner,
                                                        cluster: Any) -> None:
     create_pattern(api, "unguarded")

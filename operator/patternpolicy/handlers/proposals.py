@@ -24,7 +24,7 @@ from patternpolicy.handlers import runtime
 from patternpolicy.models.pattern import PatternRef
 from patternpolicy.reconcile.diff import MAX_STATUS_DIFF, policy_diff, summarize
 from patternpolicy.reconcile.proposal_status import Observed, Outcome, blocked, proposal_status, superseded_status
-from patternpolicy.reconcile.proposals import decide
+from patternpolicy.reconcile.proposals import content_digest, decide
 from patternpolicy.reconcile.provenance import awaiting_provenance, trust
 from patternpolicy.services import validation
 from patternpolicy.services.apply import ApplyConflict, applied_policies_of, apply_proposal, drift_of, restore
@@ -93,7 +93,7 @@ def _observe(meta: dict[str, Any], spec: dict[str, Any], status: dict[str, Any],
         allow_unproven=bool(spec.get("allowUnproven")), voided=bool(status.get("approvalVoided")),
         newer=newer, current_generation=current,
         superseded_by=status.get("supersededBy") if status.get("phase") == "Superseded" else None,
-        in_force=status.get("phase") == "Applied")
+        in_force=status.get("phase") == "Applied" and bool(status.get("appliedPolicies")))
 
 
 def _pattern_of(spec: dict[str, Any]) -> dict[str, Any] | None:
@@ -228,3 +228,31 @@ def keep_in_force(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: kop
                                outcome_message="the approved policies are in force again")
     result = proposal_status(observed, list(status_.get("conditions") or []), generation)
     patch.status.update({**result, **({"appliedPolicies": refs} if refs is not None else {})})
+
+
+def _contradicted(phase: str | None, approved: bool, status: dict[str, Any]) -> bool:
+    """A stored phase that the proposal's own state contradicts (written by something else than this operator's
+    handlers): approved phases without an approval, Applied without anything applied."""
+    return ((phase in ("Approved", "Failed") and not approved) or (phase == "Applied" and not status.get(
+        "appliedPolicies")) or phase not in ("Pending", "Invalid", "Approved", "Applied", "Superseded", "Failed"))
+
+
+@kopf.timer(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, interval=DRIFT_INTERVAL, initial_delay=DRIFT_INTERVAL,
+            when=lambda status, **_: bool(status.get("digest")) and status.get("phase") != "Superseded")
+def correct_status(meta: kopf.Meta, spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch, body: kopf.Body,
+                   **_: Any) -> None:
+    """Level-triggered: a phase set by hand (or by anyone but these handlers) is put back to the observed truth."""
+    spec_, status_, meta_ = dict(spec), dict(status), dict(meta)
+    if status_.get("digest") != content_digest(spec_):
+        return  # new content: the spec handler validates it
+    if not _contradicted(status_.get("phase"), bool(spec_.get("approved")), status_):
+        return
+    try:
+        pattern = _pattern_of(spec_)
+        observed = _observe(meta_, spec_, status_, pattern, _engine(pattern))
+    except KubeError as exc:
+        raise kopf.TemporaryError(f"cannot read the pattern: {exc}", delay=DRIFT_INTERVAL) from exc
+    result = proposal_status(observed, list(status_.get("conditions") or []), int(meta.get("generation") or 1))
+    kopf.warn(body, reason="StatusCorrected",
+              message=f"phase {status_.get('phase')} did not match the proposal's state; now {result['phase']}")
+    patch.status.update(result)
