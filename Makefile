@@ -42,6 +42,7 @@ bench: install-test binaries
 	$(BIN)/python benchmarks/bench_field_check.py
 	$(BIN)/python benchmarks/bench_index.py
 	$(BIN)/python benchmarks/bench_proposal_latency.py --patterns 50 2>/dev/null
+	$(BIN)/python benchmarks/bench_scale.py --patterns 500 2>/dev/null
 
 test-unit: install-test
 	$(BIN)/pytest -ra tests/unit

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,23 @@ INSTALL_HINT = ("install the Kyverno CLI (https://kyverno.io/docs/kyverno-cli/in
 
 class KyvernoNotFound(RuntimeError):
     pass
+
+
+def _slots() -> int:
+    try:
+        return max(1, int(os.environ.get("PATTERNPOLICY_ENGINE_CONCURRENCY", "2")))
+    except ValueError:
+        return 2
+
+
+# Each `kyverno` process takes ~150-200 MB: with 100 patterns at once, unbounded runs went past the
+# chart's memory limit. Calls beyond the bound wait for a slot.
+_ENGINE_SLOTS = threading.BoundedSemaphore(_slots())
+
+
+def _run(args: list[str], timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    with _ENGINE_SLOTS:
+        return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False, env=env)
 
 
 @dataclass(frozen=True)
@@ -53,11 +71,8 @@ def failed_rows(output: str) -> list[str]:
 
 
 def run_suite(directory: Path, timeout: float = 120.0) -> SuiteRun:
-    proc = subprocess.run(
-        [_binary(), "test", str(directory), "--detailed-results"],
-        capture_output=True, text=True, timeout=timeout, check=False,
-        env={**os.environ, "KYVERNO_EXPERIMENTAL": "false"},
-    )
+    proc = _run([_binary(), "test", str(directory), "--detailed-results"], timeout,
+                env={**os.environ, "KYVERNO_EXPERIMENTAL": "false"})
     output = (proc.stdout + proc.stderr).strip()
     failures = failed_rows(output)
     passed = proc.returncode == 0 and not failures and "Test Summary" in output
@@ -78,8 +93,7 @@ def evaluate(policy_files: list[Path], resource_files: list[Path], timeout: floa
     args = [_binary(), "apply", *map(str, policy_files)]
     for resource in resource_files:
         args += ["--resource", str(resource)]
-    proc = subprocess.run([*args, "--policy-report", "--output-format", "json", "--remove-color"],
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    proc = _run([*args, "--policy-report", "--output-format", "json", "--remove-color"], timeout)
     start = proc.stdout.find("{")
     if start < 0 and proc.returncode == 0 and not proc.stdout.strip():
         return {}  # no policy matched any resource: nothing was denied

@@ -10,6 +10,7 @@ import kopf
 from patternpolicy import constants as c
 from patternpolicy.adapters.cluster_facts import read_facts
 from patternpolicy.adapters.kube import KubeError
+from patternpolicy.adapters.workdirs import remove_stale
 from patternpolicy.compile.choice import choose_engine
 from patternpolicy.handlers import runtime
 from patternpolicy.services.analyzers import choose_analyzer
@@ -24,6 +25,8 @@ def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) ->
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.networking.request_timeout = 60
+    for stale in remove_stale():
+        logger.info("removed the work folder of a process that no longer runs: %s", stale)
     runtime.configure(lambda check: choose_analyzer("auto", field_check=check))
     chosen = runtime.analyzer()
     logger.info("patternpolicy operator starting with the %s analyser", chosen.name)

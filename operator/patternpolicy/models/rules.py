@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from patternpolicy.models.text import printable
 
 Operation = Literal["CREATE", "UPDATE", "DELETE", "CONNECT"]
 Verdict = Literal["allow", "deny"]
@@ -44,6 +46,12 @@ class Validation(BaseModel):
     model_config = ConfigDict(frozen=True)
     expression: str = Field(min_length=1)
     message: str = Field(min_length=1, max_length=1024)
+
+    @field_validator("message")
+    @classmethod
+    def _printable(cls, message: str) -> str:
+        """Admission messages reach terminals: no escapes or direction overrides from a model or a pattern."""
+        return printable(message) or "denied by policy"
 
 
 class Sample(BaseModel):

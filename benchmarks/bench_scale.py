@@ -1,0 +1,136 @@
+"""Many patterns at once: time until every proposal is Pending, and peak memory of operator plus children.
+
+The operator runs as its own process (`patternpolicy run`, as in a pod), so its resident memory and that
+of the Kyverno CLI processes it starts can be summed. Real control plane on loopback, offline analyser,
+real Kyverno CLI. Prints figures; asserts nothing (see docs/benchmarks.md).
+
+    python benchmarks/bench_scale.py [--patterns 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "operator")]
+
+import psutil  # noqa: E402
+import yaml  # noqa: E402
+from kubernetes import client, config  # noqa: E402
+from tests.support.binaries import bin_dir  # noqa: E402
+from tests.support.controlplane import control_plane  # noqa: E402
+from tests.support.kube import install_crds  # noqa: E402
+
+G, V = "patternpolicy.io", "v1alpha1"
+DESCRIPTIONS = [
+    "Containers must not run in privileged mode",
+    "Deployments must define CPU and memory limits",
+    "Images must not use the latest tag",
+    "Services must not use the `NodePort` type",
+    "Ingress hosts must not contain a wildcard",
+]
+CHART_LIMIT_MB = 512
+
+
+class PeakMemory(threading.Thread):
+    """Samples the resident memory of a process and all its descendants."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.root = psutil.Process(pid)
+        self.peak_total = self.peak_operator = 0
+        self.peak_children = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                own = self.root.memory_info().rss
+                children = self.root.children(recursive=True)
+                rest = sum(_rss(c) for c in children)
+            except psutil.NoSuchProcess:
+                return
+            self.peak_operator = max(self.peak_operator, own)
+            self.peak_children = max(self.peak_children, len(children))
+            self.peak_total = max(self.peak_total, own + rest)
+            time.sleep(0.2)
+
+
+def _rss(proc: psutil.Process) -> int:
+    try:
+        return int(proc.memory_info().rss)
+    except psutil.NoSuchProcess:
+        return 0
+
+
+def phases(api: client.CustomObjectsApi) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in api.list_cluster_custom_object(G, V, "policyproposals").get("items") or []:
+        phase = (item.get("status") or {}).get("phase") or "none"
+        counts[phase] = counts.get(phase, 0) + 1
+    return counts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--patterns", type=int, default=500)
+    parser.add_argument("--timeout", type=float, default=1800)
+    args = parser.parse_args()
+    bins = bin_dir()
+    with tempfile.TemporaryDirectory() as tmp, control_plane(bins, Path(tmp)) as cp:
+        config.load_kube_config(str(cp.kubeconfig))
+        crds = [yaml.safe_load(p.read_text()) for p in sorted((ROOT / "crds").glob("*.yaml"))]
+        crds += [yaml.safe_load(p.read_text())
+                 for p in sorted((bins / "crds" / "policies.kyverno.io").glob("*validatingpolicies.yaml"))]
+        install_crds(client.ApiextensionsV1Api(), crds)
+        api = client.CustomObjectsApi()
+        env = {**os.environ, "KUBECONFIG": str(cp.kubeconfig), "PATTERNPOLICY_KYVERNO": str(bins / "kyverno"),
+               "PATTERNPOLICY_INDEX_PATH": str(Path(tmp) / "index"),
+               "PYTHONPATH": os.pathsep.join([str(ROOT / "operator"), os.environ.get("PYTHONPATH", "")])}
+        env.pop("PATTERNPOLICY_ANALYSER", None)
+        log = Path(tmp) / "operator.log"
+        with log.open("wb") as handle:
+            operator = subprocess.Popen([sys.executable, "-m", "patternpolicy.cli", "run", "--standalone"],
+                                        stdout=handle, stderr=subprocess.STDOUT, env=env)
+        memory = PeakMemory(operator.pid)
+        memory.start()
+        try:
+            time.sleep(5)  # start-up: index the cluster's kinds, list and watch
+            idle = memory.peak_total
+            started = time.monotonic()
+            for i in range(args.patterns):
+                api.create_cluster_custom_object(G, V, "patterns", {
+                    "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": f"scale-{i}"},
+                    "spec": {"description": DESCRIPTIONS[i % len(DESCRIPTIONS)]}})
+            created = time.monotonic() - started
+            counts: dict[str, int] = {}
+            while time.monotonic() - started < args.timeout:
+                counts = phases(api)
+                if sum(n for phase, n in counts.items() if phase != "none") >= args.patterns:
+                    break
+                time.sleep(2)
+            elapsed = time.monotonic() - started
+        finally:
+            memory.stop.set()
+            operator.terminate()
+            try:
+                operator.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                operator.kill()
+    mb = 1024 * 1024
+    print(f"scale: {args.patterns} patterns created in {created:.1f}s; every proposal decided after {elapsed:.1f}s "
+          f"({args.patterns / elapsed:.1f} patterns/s); phases {counts}")
+    print(f"scale: peak RSS operator + children {memory.peak_total / mb:.0f} MB (operator alone "
+          f"{memory.peak_operator / mb:.0f} MB, idle {idle / mb:.0f} MB, at most {memory.peak_children} child "
+          f"processes at once; chart limit {CHART_LIMIT_MB} MB)")
+
+
+if __name__ == "__main__":
+    main()

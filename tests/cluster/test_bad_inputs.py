@@ -1,0 +1,31 @@
+"""The apiserver refuses the bad Pattern inputs the CRD schema can express (same catalogue as the parser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+CASES = yaml.safe_load((Path(__file__).parents[1] / "data" / "bad_inputs" / "patterns.yaml").read_text())["cases"]
+
+
+def _create(api: client.CustomObjectsApi, case: dict[str, Any]) -> None:
+    body = {"apiVersion": "patternpolicy.io/v1alpha1", "kind": "Pattern", "metadata": {"name": case["name"]},
+            "spec": case["spec"]}
+    api.create_cluster_custom_object("patternpolicy.io", "v1alpha1", "patterns", body, dry_run="All")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["apiserver"] == "rejects"], ids=lambda c: c["id"])
+def test_apiserver_refuses_bad_pattern(api: client.CustomObjectsApi, case: dict[str, Any]) -> None:
+    with pytest.raises(ApiException) as refused:
+        _create(api, case)
+    assert refused.value.status == 422, refused.value.body
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["error"] is None], ids=lambda c: c["id"])
+def test_apiserver_accepts_good_unicode_pattern(api: client.CustomObjectsApi, case: dict[str, Any]) -> None:
+    _create(api, case)
