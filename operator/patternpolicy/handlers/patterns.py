@@ -76,11 +76,11 @@ def keep_proposed(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kop
     refresh_pattern_status(ref.name)
 
 
-@kopf.on.event(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL)
-def proposal_changed(type: str | None, body: kopf.Body, **_: Any) -> None:
-    """The pattern's summary follows its proposals: a deleted one disappears at once, a phase shows."""
+@kopf.on.event(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, when=lambda type, **_: type == "DELETED")
+def proposal_deleted(type: str | None, body: kopf.Body, **_: Any) -> None:
+    """A deleted proposal disappears from its pattern's status at once (phases are reported by their handlers)."""
     pattern = ((body.get("spec") or {}).get("patternRef") or {}).get("name")
-    if type in ("ADDED", "MODIFIED", "DELETED") and pattern:
+    if type == "DELETED" and pattern:
         refresh_pattern_status(str(pattern))
 
 

@@ -21,6 +21,7 @@ from patternpolicy.adapters.kube import (
 from patternpolicy.compile.choice import choose_engine
 from patternpolicy.compile.naming import proposal_name
 from patternpolicy.handlers import runtime
+from patternpolicy.handlers.summary import refresh_pattern_status
 from patternpolicy.models.pattern import PatternRef
 from patternpolicy.reconcile.diff import MAX_STATUS_DIFF, policy_diff, summarize
 from patternpolicy.reconcile.proposal_status import Observed, Outcome, blocked, proposal_status, superseded_status
@@ -146,8 +147,10 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
         kopf.warn(body, reason=f"NotApplied{reason}"[:128], message=why[:1000])
     observed = replace(observed, outcome=outcome, outcome_message=message)
     result = proposal_status(observed, list(status_.get("conditions") or []), generation)
-    patch.status.update({**result, "observedGeneration": generation,
-                         **({"appliedPolicies": applied_policies} if applied_policies is not None else {})})
+    written = {**result, "observedGeneration": generation,
+               **({"appliedPolicies": applied_policies} if applied_policies is not None else {})}
+    patch.status.update(written)
+    _refresh(spec_, name, {**status_, **written})
     if result["phase"] == "Invalid" and not observed.valid:
         kopf.warn(body, reason="ValidationFailed", message=observed.validation_message[:1000])
     elif result["phase"] == "Invalid":
@@ -156,6 +159,12 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
         raise kopf.TemporaryError(message, delay=RETRY_GUARD)
     if outcome in ("Conflict", "Error"):
         raise kopf.TemporaryError(f"apply failed: {message}", delay=RETRY_CONFLICT)
+
+
+def _refresh(spec: dict[str, Any], name: str, status: dict[str, Any]) -> None:
+    pattern = (spec.get("patternRef") or {}).get("name")
+    if pattern:
+        refresh_pattern_status(str(pattern), {name: status})
 
 
 def _apply(body: kopf.Body) -> tuple[Outcome, str, list[dict[str, str]] | None]:
@@ -185,11 +194,8 @@ def _keeping(status: kopf.Status, **_: Any) -> bool:
     return status.get("phase") in ("Applied", "Approved", "Failed") and bool(status.get("appliedPolicies"))
 
 
-@kopf.timer(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, interval=DRIFT_INTERVAL, initial_delay=DRIFT_INTERVAL,
-            when=_keeping)
-def keep_in_force(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch,
-                  **_: Any) -> None:
-    """Level-triggered: the live policies are compared with what was applied; any change is restored."""
+def _keep_in_force(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch) -> None:
+    """The live policies are compared with what was applied; any change is restored."""
     spec_, status_, meta_ = dict(spec), dict(status), dict(meta)
     generation = int(meta.get("generation") or 1)
     drifted: dict[str, Any] = next((x for x in status_.get("conditions") or [] if x.get("type") == "Drifted"), {})
@@ -227,7 +233,9 @@ def keep_in_force(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: kop
             observed = replace(observed, outcome="Applied", drift_message=f"restored after drift ({what})",
                                outcome_message="the approved policies are in force again")
     result = proposal_status(observed, list(status_.get("conditions") or []), generation)
-    patch.status.update({**result, **({"appliedPolicies": refs} if refs is not None else {})})
+    written = {**result, **({"appliedPolicies": refs} if refs is not None else {})}
+    patch.status.update(written)
+    _refresh(spec_, meta["name"], {**status_, **written})
 
 
 def _contradicted(phase: str | None, approved: bool, status: dict[str, Any]) -> bool:
@@ -239,9 +247,18 @@ def _contradicted(phase: str | None, approved: bool, status: dict[str, Any]) -> 
 
 @kopf.timer(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, interval=DRIFT_INTERVAL, initial_delay=DRIFT_INTERVAL,
             when=lambda status, **_: bool(status.get("digest")) and status.get("phase") != "Superseded")
-def correct_status(meta: kopf.Meta, spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch, body: kopf.Body,
-                   **_: Any) -> None:
-    """Level-triggered: a phase set by hand (or by anyone but these handlers) is put back to the observed truth."""
+def recheck(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch,
+            **_: Any) -> None:
+    """Level-triggered, one timer per proposal: applied policies are kept in force; a phase set by hand
+    (or by anyone but these handlers) is put back to the observed truth."""
+    if _keeping(status):
+        _keep_in_force(body, meta, spec, status, patch)
+    else:
+        _correct_status(body, meta, spec, status, patch)
+
+
+def _correct_status(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: kopf.Status,
+                    patch: kopf.Patch) -> None:
     spec_, status_, meta_ = dict(spec), dict(status), dict(meta)
     if status_.get("digest") != content_digest(spec_):
         return  # new content: the spec handler validates it
@@ -256,3 +273,4 @@ def correct_status(meta: kopf.Meta, spec: kopf.Spec, status: kopf.Status, patch:
     kopf.warn(body, reason="StatusCorrected",
               message=f"phase {status_.get('phase')} did not match the proposal's state; now {result['phase']}")
     patch.status.update(result)
+    _refresh(spec_, meta["name"], {**status_, **result})
