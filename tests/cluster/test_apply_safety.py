@@ -13,6 +13,7 @@ import pytest
 from kopf.testing import KopfRunner
 from kubernetes import client
 
+from patternpolicy.reconcile.proposals import content_digest
 from tests.support.kube import eventually, get_or_none, install_guard
 
 pytestmark = pytest.mark.cluster
@@ -83,6 +84,26 @@ def test_hand_made_approved_proposal_is_never_applied(api: client.CustomObjectsA
     assert refused.returncode != 0 and "NotGeneratedByOperator" in refused.stderr, refused
     api.delete_cluster_custom_object(G, V, "policyproposals", "victim-g9")
     api.delete_cluster_custom_object(G, V, "patterns", "victim")
+
+
+def test_a_mutating_rule_is_refused_even_with_forged_provenance(api: client.CustomObjectsApi,
+                                                                operator: KopfRunner) -> None:
+    create_pattern(api, "mut")
+    mutating = {"apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "mut-add-label"},
+                "spec": {"rules": [{"name": "add", "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+                                    "mutate": {"patchStrategicMerge": {"metadata": {"labels": {"owned": "yes"}}}}}]}}
+    api.patch_cluster_custom_object(G, V, "policyproposals", "mut-g1", {"spec": {"policies": [mutating]}})
+    stored = proposal(api, "mut-g1")
+    # Someone who can write the proposal's status vouches for the new content: the content gate still holds.
+    forged = {**stored["status"]["provenance"], "digest": content_digest(stored["spec"])}
+    api.patch_cluster_custom_object_status(G, V, "policyproposals", "mut-g1", {"status": {"provenance": forged}})
+    approve(api, "mut-g1")
+    refused = eventually(lambda: condition(api, "mut-g1", "Approved", "False", "ValidationFailed"),
+                         what="mutating content refused")
+    assert "does not only validate (mutate)" in refused["message"]
+    assert proposal(api, "mut-g1")["status"]["phase"] == "Invalid"
+    assert get_or_none(api, *CP, "mut-add-label") is None
+    api.delete_cluster_custom_object(G, V, "patterns", "mut")
 
 
 def test_hand_edited_proposal_is_refused(api: client.CustomObjectsApi, operator: KopfRunner) -> None:
