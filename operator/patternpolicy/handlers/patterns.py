@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from typing import Any
@@ -14,7 +15,7 @@ from patternpolicy.adapters.kube import KubeError, create_proposal, get_proposal
 from patternpolicy.compile.choice import choose_engine
 from patternpolicy.compile.naming import proposal_name
 from patternpolicy.handlers import runtime
-from patternpolicy.handlers.summary import refresh_pattern_status
+from patternpolicy.handlers.summary import derived_status, refresh_pattern_status
 from patternpolicy.models.pattern import InvalidPattern, Pattern, PatternRef, parse_pattern_spec
 from patternpolicy.reconcile.proposals import build_proposal
 from patternpolicy.reconcile.provenance import provenance_of
@@ -137,4 +138,9 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
             kopf.info(body, reason="ProposalCreated", message=f"PolicyProposal {proposal} awaits approval")
     else:
         kopf.info(body, reason="NotEnforceable", message=generated.reason[:1000])
-    patch.status.update(pattern_status_after_analysis(current, generated, proposal))
+    update = pattern_status_after_analysis(current, generated, proposal)
+    if proposal:
+        # The summary says what is applied too, not only what was just proposed.
+        with contextlib.suppress(KubeError):
+            update.update(derived_status(ref.name, ref.uid, {**current, **update}))
+    patch.status.update(update)
