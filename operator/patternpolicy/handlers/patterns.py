@@ -10,7 +10,7 @@ from typing import Any
 import kopf
 
 from patternpolicy import constants as c
-from patternpolicy.adapters.anthropic_api import ModelUnavailable
+from patternpolicy.adapters.anthropic_api import ModelError
 from patternpolicy.adapters.kube import KubeError, create_proposal, get_proposal, patch_status
 from patternpolicy.compile.choice import choose_engine
 from patternpolicy.compile.naming import proposal_name
@@ -115,8 +115,10 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
     except PipelineError as exc:
         patch.status.update(pattern_status_invalid(current, ref.generation, str(exc)))
         raise kopf.PermanentError(str(exc)) from exc
-    except ModelUnavailable as exc:
+    except ModelError as exc:
         patch.status.update(pattern_status_waiting(current, ref.generation, str(exc)))
+        # A rejection (key, retired model id) is fixed by a settings change and a restart; until then the
+        # status names the setting, and the retry costs one refused request a minute.
         raise kopf.TemporaryError(f"model unavailable: {exc}", delay=60) from exc
     if NO_SCHEMA in generated.analysis.reason or any(
             NO_SCHEMA in reason for dropped in generated.dropped for reason in dropped.reasons):

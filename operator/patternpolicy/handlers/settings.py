@@ -13,7 +13,7 @@ from patternpolicy.adapters.kube import KubeError
 from patternpolicy.adapters.workdirs import remove_stale
 from patternpolicy.compile.choice import choose_engine
 from patternpolicy.handlers import runtime
-from patternpolicy.services.analyzers import choose_analyzer
+from patternpolicy.services.analyzers import AnalyzerNotConfigured, choose_analyzer
 
 
 @kopf.on.startup()
@@ -27,7 +27,10 @@ def configure(settings: kopf.OperatorSettings, logger: kopf.Logger, **_: Any) ->
     settings.networking.request_timeout = 60
     for stale in remove_stale():
         logger.info("removed the work folder of a process that no longer runs: %s", stale)
-    runtime.configure(lambda check: choose_analyzer("auto", field_check=check))
+    try:
+        runtime.configure(lambda check: choose_analyzer("auto", field_check=check))  # PATTERNPOLICY_ANALYSER
+    except AnalyzerNotConfigured as exc:  # Claude chosen without a key: a setting to fix, not to retry
+        raise kopf.PermanentError(str(exc)) from exc
     chosen = runtime.analyzer()
     logger.info("patternpolicy operator starting with the %s analyser", chosen.name)
     logger.info("kind search: %s", runtime.open_index())

@@ -38,6 +38,8 @@ class CaseResult:
     reason: str = ""
     compliant_seen: int = 0
     compliant_denied: int = 0
+    input_tokens: int = 0  # prompt tokens over every model call for the case (from the responses' usage)
+    calls: int = 0  # model calls, feedback rounds included
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
@@ -108,17 +110,20 @@ def run_case(case: dict[str, Any], analyzer: Analyzer, catalog: KindCatalog,
     except Exception as exc:  # a crash is scored, not fatal to the run
         return CaseResult(case["id"], analyzer.name, "error", time.perf_counter() - started, reason=str(exc))
     seconds = time.perf_counter() - started  # engine scoring excluded
+    tokens, calls = generated.analysis.input_tokens, generated.analysis.attempts
     if not generated.enforceable:
-        return CaseResult(case["id"], analyzer.name, "declined", seconds, reason=generated.reason)
+        return CaseResult(case["id"], analyzer.name, "declined", seconds, reason=generated.reason,
+                          input_tokens=tokens, calls=calls)
     try:
         mismatches, seen, denied = _score(case, generated.policies)
     except Exception as exc:
-        return CaseResult(case["id"], analyzer.name, "error", seconds, reason=f"engine: {exc}")
+        return CaseResult(case["id"], analyzer.name, "error", seconds, reason=f"engine: {exc}",
+                          input_tokens=tokens, calls=calls)
     outcome = "wrong" if mismatches else "correct"
     clashes = contradictions(case) if mismatches else []
     reason = f"labels contradict each other: {'; '.join(clashes[:2])}" if clashes else ""
     return CaseResult(case["id"], analyzer.name, outcome, seconds, mismatches, reason=reason,
-                      compliant_seen=seen, compliant_denied=denied)
+                      compliant_seen=seen, compliant_denied=denied, input_tokens=tokens, calls=calls)
 
 
 def summarise(results: list[CaseResult]) -> dict[str, Any]:
@@ -143,8 +148,33 @@ def summarise(results: list[CaseResult]) -> dict[str, Any]:
                 sum(r.compliant_denied for r in consistent) / seen_consistent, 4) if seen_consistent else 0.0,
             "p95_seconds": round(p95, 4),
             "median_seconds": round(statistics.median(times), 4) if times else 0.0,
+            **_usage(mine),
         }
     return summary
+
+
+def _usage(results: list[CaseResult]) -> dict[str, Any]:
+    """Model cost per pattern, for analysers that call a model (from the usage in its responses)."""
+    if not any(r.calls for r in results):
+        return {}
+    tokens = [r.input_tokens for r in results]
+    calls = [r.calls for r in results]
+    return {"prompt_tokens_median": int(statistics.median(tokens)), "prompt_tokens_max": max(tokens),
+            "prompt_tokens_total": sum(tokens), "calls_mean": round(statistics.mean(calls), 2),
+            "calls_max": max(calls)}
+
+
+def render_usage(summary: dict[str, Any], results: list[CaseResult]) -> list[str]:
+    lines = []
+    for name, s in summary.items():
+        if "calls_max" not in s:
+            continue
+        lines += ["", f"{name} model usage per pattern: prompt tokens median {s['prompt_tokens_median']}, "
+                      f"max {s['prompt_tokens_max']}, total {s['prompt_tokens_total']}; calls mean "
+                      f"{s['calls_mean']}, max {s['calls_max']}",
+                  f"  {'case':<40} {'calls':>5} {'prompt tokens':>13}"]
+        lines += [f"  {r.id[:40]:<40} {r.calls:>5} {r.input_tokens:>13}" for r in results if r.analyser == name]
+    return lines
 
 
 def render_table(cases: int, summary: dict[str, Any], results: list[CaseResult]) -> str:
@@ -156,6 +186,7 @@ def render_table(cases: int, summary: dict[str, Any], results: list[CaseResult])
                      f"{s['errors']:>6} {s['precision']:>9.1%} {s['recall']:>6.1%} {s['false_deny_rate']:>10.2%} "
                      f"{s['false_deny_rate_consistent_cases']:>12.2%} "
                      f"{s['p95_seconds']:>10.4f}")
+    lines += render_usage(summary, results)
     problems = [r for r in results if r.outcome in ("wrong", "error")]
     if problems:
         lines += ["", "wrong or failed:"]
@@ -168,5 +199,6 @@ def as_json(cases: int, summary: dict[str, Any], results: list[CaseResult]) -> s
     return json.dumps({
         "cases": cases, "analysers": summary,
         "results": [{"id": r.id, "analyser": r.analyser, "outcome": r.outcome, "mismatches": r.mismatches,
-                     "reason": r.reason, "seconds": round(r.seconds, 4)} for r in results],
+                     "reason": r.reason, "seconds": round(r.seconds, 4), "input_tokens": r.input_tokens,
+                     "calls": r.calls} for r in results],
     })

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
+from patternpolicy.adapters.anthropic_api import ModelError
 from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, run_suite
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.compile.engines import EngineTarget
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.models.pattern import Pattern
 from patternpolicy.services.files import LoadProblem, load_patterns
 from patternpolicy.services.pipeline import FieldCheck, Generated, PipelineError, run_pipeline
 from patternpolicy.validate.kyverno_suite import suite_files
@@ -47,14 +49,25 @@ class GenerateReport:
         return not self.problems and all(p.outcome != "error" for p in self.patterns)
 
 
-def prepare_output(out: Path) -> None:
-    """Owns `policies/` and `tests/` under out; refuses to clobber a directory it did not write."""
-    out.mkdir(parents=True, exist_ok=True)
+def check_output(out: Path) -> None:
+    """Refuses, before any work, a directory with policies/ or tests/ that patternpolicy did not write."""
     owned = [out / "policies", out / "tests"]
     if any(p.exists() for p in owned) and not (out / MARKER).exists():
         raise FileExistsError(f"{out} has policies/ or tests/ not written by patternpolicy; choose another -o")
-    for path in owned:
-        shutil.rmtree(path, ignore_errors=True)
+
+
+def prepare_output(out: Path, keep: Collection[str] = ()) -> None:
+    """Owns `policies/` and `tests/` under out; `keep`: patterns whose earlier files stay (not analysed now)."""
+    check_output(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for owned in (out / "policies", out / "tests"):
+        for path in owned.iterdir() if owned.is_dir() else ():
+            if path.name in keep:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
     (out / MARKER).write_text("written by patternpolicy generate; policies/ and tests/ are replaced on each run\n")
 
 
@@ -128,14 +141,25 @@ def generate(paths: list[Path], out: Path, analyzer: Analyzer, catalog: KindCata
     report = GenerateReport(problems=problems)
     if not patterns and not problems:
         problems.append(LoadProblem(", ".join(map(str, paths)), "no Pattern documents found"))
-    prepare_output(out)
-    for pattern in patterns:
+    check_output(out)
+    results: list[tuple[Pattern, Generated | Exception]] = []
+    for pattern in patterns:  # all analysis first: a model that fails leaves the earlier files in place
         try:
-            generated = run_pipeline(pattern, analyzer, catalog, field_check=field_check, engine=engine)
-        except PipelineError as exc:
-            report.patterns.append(PatternReport(pattern=pattern.ref.name, outcome="error", reason=str(exc)))
+            results.append((pattern, run_pipeline(pattern, analyzer, catalog, field_check=field_check,
+                                                  engine=engine)))
+        except (PipelineError, ModelError) as exc:
+            results.append((pattern, exc))
+    unanalysed = {p.ref.name for p, r in results if isinstance(r, ModelError)}
+    prepare_output(out, keep=unanalysed)
+    for pattern, result in results:
+        if isinstance(result, Exception):
+            name = pattern.ref.name
+            kept = name in unanalysed and (out / "policies" / name).exists()
+            report.patterns.append(PatternReport(
+                pattern=name, outcome="error", analyzer=analyzer.name if isinstance(result, ModelError) else "",
+                reason=str(result) + ("; its earlier policies are kept" if kept else "")))
             continue
-        report.patterns.append(_handle(generated, out, verify, crds))
+        report.patterns.append(_handle(result, out, verify, crds))
     write_report(report, out)
     return report
 

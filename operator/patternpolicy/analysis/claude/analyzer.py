@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from patternpolicy.adapters.anthropic_api import Reply
 from patternpolicy.analysis.claude.prompt import SYSTEM, candidate_kinds, estimate_tokens, user_message
-from patternpolicy.analysis.claude.schema import Proposal, ProposedRule, tool_definition
+from patternpolicy.analysis.claude.schema import TOOL_NAME, Proposal, ProposedRule, tool_definition
 from patternpolicy.analysis.podspec import POD_VARIABLES
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.models.pattern import Pattern
@@ -111,22 +111,18 @@ class ClaudeAnalyzer:
         log.info("pattern %s: prompt of about %d input tokens (budget %d)", pattern.ref.name, estimate, TOKEN_BUDGET)
         messages: list[dict[str, Any]] = [{"role": "user", "content": user}]
         problems: list[str] = []
-        input_tokens = 0
+        input_tokens = 0  # summed over every call: what the pattern cost
         for attempt in range(1, self.max_attempts + 1):
             reply = self.client.ask(SYSTEM, messages, tool)
-            input_tokens = max(input_tokens, reply.input_tokens or estimate)
+            input_tokens += reply.input_tokens or estimate_tokens(SYSTEM, json.dumps(messages), json.dumps(tool))
             problems, analysis = self._check(reply, pattern, catalog, candidates)
             if analysis is not None:
                 return analysis.model_copy(update={"input_tokens": input_tokens, "attempts": attempt}).with_subjects(
                     [s.describe() for s in subjects.found], subjects.note)
-            messages.append({"role": "assistant", "content": reply.content or [{"type": "text", "text": "?"}]})
-            feedback = "Your answer could not be used. Fix these problems and answer with the tool again:\n- " + \
-                "\n- ".join(problems)
-            if reply.tool_use_id:
-                messages.append({"role": "user", "content": [
-                    {"type": "tool_result", "tool_use_id": reply.tool_use_id, "is_error": True, "content": feedback}]})
-            else:
-                messages.append({"role": "user", "content": feedback})
+            # The assistant turn goes back exactly as received: thinking blocks are signed and bound to
+            # the conversation, and an altered or missing one is a 400 on the next call.
+            messages.append({"role": "assistant", "content": reply.content or [{"type": "text", "text": "(empty)"}]})
+            messages.append({"role": "user", "content": feedback(reply, problems)})
         return Analysis(analyzer=self.name, enforceable=False, input_tokens=input_tokens, attempts=self.max_attempts,
                         reason=f"model output failed validation after {self.max_attempts} attempts: "
                                + "; ".join(problems)[:1500]).with_subjects(
@@ -134,10 +130,12 @@ class ClaudeAnalyzer:
 
     def _check(self, reply: Reply, pattern: Pattern, catalog: KindCatalog,
                candidates: list[KindRef]) -> tuple[list[str], Analysis | None]:
-        if reply.tool_input is None:
-            return [f"answer with the {tool_definition()['name']} tool, not with text"], None
+        call = reply.tool_use(TOOL_NAME)
+        if call is None:
+            cut = " (the answer was cut off at max_tokens: be shorter)" if reply.stop_reason == "max_tokens" else ""
+            return [f"answer by calling the {TOOL_NAME} tool, not with text{cut}"], None
         try:
-            proposal = Proposal.model_validate(reply.tool_input)
+            proposal = Proposal.model_validate(call.get("input") or {})
         except ValidationError as exc:
             return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()][:10], None
         if not proposal.enforceable:
@@ -150,3 +148,16 @@ class ClaudeAnalyzer:
         if problems:
             return problems, None
         return [], Analysis(analyzer=self.name, enforceable=True, rules=rules)
+
+
+def feedback(reply: Reply, problems: list[str]) -> list[dict[str, Any]]:
+    """The next user turn: one tool_result per tool_use (the API requires each to be answered), else text."""
+    text = (f"Your answer could not be used. Fix these problems and call the {TOOL_NAME} tool again:\n- "
+            + "\n- ".join(problems))
+    calls = reply.tool_uses
+    if not calls:
+        return [{"type": "text", "text": text}]
+    ours = reply.tool_use(TOOL_NAME)
+    return [{"type": "tool_result", "tool_use_id": c["id"], "is_error": True,
+             "content": text if c is ours else f"unknown tool {c.get('name')!r}: only {TOOL_NAME} exists"}
+            for c in calls]

@@ -20,7 +20,9 @@ and `variables.containers` (containers + initContainers + ephemeralContainers); 
 Only use kinds from the candidate list, and only fields that exist on those kinds.
 Every rule needs compliant and violating sample objects (complete, with apiVersion, kind, metadata.name).
 If the text is advice, a preference, or cannot be checked on a single object at admission time, answer
-enforceable=false with the reason. Never invent names, labels or namespaces for the policy itself."""
+enforceable=false with the reason. Never invent names, labels or namespaces for the policy itself.
+Answer only by calling the propose_rules tool, exactly once, with the whole proposal (also when it is
+enforceable=false); a plain-text answer cannot be used."""
 
 
 def candidate_kinds(pattern: Pattern, catalog: KindCatalog) -> tuple[list[KindRef], Subjects]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from patternpolicy.analysis.offline.claims import Claim
 from patternpolicy.analysis.offline.text import PatternText
 from patternpolicy.analysis.podspec import pod_kinds
 from patternpolicy.discovery.catalog import POD_CONTROLLERS, KindCatalog
@@ -95,3 +96,5 @@ class Finding:
     intent: str
     rules: list[Rule] = field(default_factory=list)
     decline: str = ""
+    # What the rules account for in the text, when it depends on the text (else the rule family's claim).
+    claim: Claim | None = None

@@ -43,6 +43,9 @@ def required_labels(ctx: Context) -> Finding | None:
         return None
     if t.has("must not", "disallow", "forbid", "should not"):
         return Finding("labels", decline="restricting labels is not supported yet; only requiring them is")
+    if t.has("template"):
+        return Finding("labels", decline="asks for labels on a pod template; only labels on the objects themselves "
+                       "or on Pods are supported")
     keys = _label_keys(ctx)
     if not keys:
         return Finding("labels", decline="asks for labels but names no label key (quote it, e.g. `team`)")

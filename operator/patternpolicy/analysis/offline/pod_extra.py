@@ -60,7 +60,7 @@ def registries(ctx: Context) -> Finding | None:
     domains = _domains(raw.lower())
     if not domains:
         return None
-    allow = t.matches(r"\bonly\b|\bapproved\b|\ballowed\b|\btrusted\b") and not t.has("deprecated", "frozen")
+    allow = bool(t.matches(r"\bonly\b|\bapproved\b|\ballowed\b|\btrusted\b")) and not t.has("deprecated", "frozen")
     deny = t.has("deprecated", "frozen", "legacy", "disallow", "must not", "not allowed") and not allow
     if allow == deny:
         return Finding("registries", decline="mentions registries without saying whether they are allowed or banned")
@@ -169,6 +169,9 @@ def secrets_in_pods(ctx: Context) -> Finding | None:
         return None
     if not t.has("pod"):
         return None
+    if t.has("environment variable", "env var", "envfrom", "volume"):
+        # The rule below forbids every use; a text about one way of consuming Secrets means less.
+        return Finding("secrets", decline="restricts one way of consuming Secrets; only forbidding all is supported")
     env = ("!has(c.env) || c.env.all(e, !has(e.valueFrom) || !has(e.valueFrom.secretKeyRef))")
     env_from = "!has(c.envFrom) || c.envFrom.all(e, !has(e.secretRef))"
     volumes = f"!has({PS}.volumes) || {PS}.volumes.all(v, !has(v.secret))"

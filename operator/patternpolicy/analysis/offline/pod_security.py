@@ -297,7 +297,7 @@ def _drop_check(names: list[str]) -> str:
 
 def capabilities(ctx: Context) -> Finding | None:
     t = ctx.text
-    if not t.has("capabilit"):
+    if not t.has("capabilit") and not re.search(r"\bCAP_[A-Z]+(?:_[A-Z0-9]+)*\b", t.raw):
         return None
     raw_caps = [m.group(1) for m in _CAP.finditer(t.raw) if m.group(1) not in ("PSS", "CVE")]
     checks: list[PodCheck] = []

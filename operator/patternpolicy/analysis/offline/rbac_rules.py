@@ -68,6 +68,12 @@ def service_account_automount(ctx: Context) -> Finding | None:
     if not t.matches(r"(auto-?mount\w*|mounting)[^.]*service ?accounts? tokens?[^.]*(blocked|disabled|false|"
                      r"prevented|not allowed)|service ?accounts? (must|should)[^.]*automount"):
         return None
+    # The same words fit a Pod-level rule ("mounting of the tokens is blocked"): the text must say the
+    # ServiceAccount is where the mount is switched off.
+    if not t.matches(r"\bin (?:each |every |a |the )?service ?accounts?\b|service ?accounts? (?:must|should)|"
+                     r"service ?accounts? (?:set|sets|setting)\b|on service ?accounts?\b"):
+        return Finding("sa-automount", decline="says token mounting is blocked but not whether on ServiceAccounts "
+                       "or on Pods")
     return object_finding(
         ctx, "sa-automount", ["ServiceAccount"], "no-token-automount",
         "ServiceAccounts must set automountServiceAccountToken: false",

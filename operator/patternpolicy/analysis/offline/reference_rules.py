@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from patternpolicy.analysis.offline.claims import Claim
 from patternpolicy.analysis.offline.context import Context, Finding
 from patternpolicy.discovery.entries import split_camel
 from patternpolicy.models.rules import KindRef, Rule, Sample, Validation
@@ -155,7 +156,10 @@ def required_reference(ctx: Context) -> Finding | None:
                 samples=[Sample(resource=good, expect="allow"), Sample(resource=bad, expect="deny")],
                 fields_read={"object": [".".join(f.path) for f in fields]},
             ))
-    return Finding("references", rules=rules) if rules else None
+    if not rules:
+        return None
+    names = "|".join(re.escape(form) for k in referenced for form in (k.kind, split_camel(k.kind)))
+    return Finding("references", rules=rules, claim=Claim(rf"(?i)\b(?:{names})s?\b"))
 
 
 def required_field(ctx: Context) -> Finding | None:
@@ -186,7 +190,8 @@ def required_field(ctx: Context) -> Finding | None:
             validations=[Validation(expression=_has_chain(path), message=f"{dotted} must be set.")],
             samples=samples, fields_read={"object": [dotted]},
         ))
-    return Finding("required field", rules=rules)
+    fields = "|".join(re.escape(p) for p in paths)
+    return Finding("required field", rules=rules, claim=Claim(rf"(?:{fields})\b"))
 
 
 DETECTORS = (required_reference, required_field)

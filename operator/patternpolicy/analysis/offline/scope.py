@@ -6,7 +6,7 @@ import re
 
 from patternpolicy.analysis.offline.context import Context
 
-_SCOPE = re.compile(
+SCOPE = re.compile(
     r"\bin (?:the )?(production|prod|staging|development|dev|test|(?:[a-z0-9-]+ )?namespaces?\b[^.,;]*)"
 )
 
@@ -16,7 +16,7 @@ def unconfigured_scope(ctx: Context) -> str | None:
     scope = ctx.pattern.spec.policy_generation.namespaces
     if scope.include:
         return None
-    m = _SCOPE.search(ctx.pattern.spec.description.lower())
+    m = SCOPE.search(ctx.pattern.spec.description.lower())
     if m is None or m.group(1).startswith(("all namespaces", "every namespace", "any namespace")):
         return None
     return (f"the pattern applies only 'in {m.group(1).strip()}', which is not a namespace list; "
