@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
 
-.PHONY: bench sync-crds demo install install-test binaries lint test test-unit test-cluster test-engine clean
+.PHONY: bench lock sync-crds demo install install-test binaries lint test test-unit test-cluster test-engine clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ bench: install-test binaries
 	$(BIN)/python benchmarks/bench_index.py
 	$(BIN)/python benchmarks/bench_proposal_latency.py --patterns 50 2>/dev/null
 	$(BIN)/python benchmarks/bench_scale.py --patterns 500 2>/dev/null
+	# Generation quality: the dev set (tuned on) and the fresh set (never tuned on) (a case that errors fails the run).
+	$(BIN)/patternpolicy bench --cases ../shared/policy-bench/cases-dev.json --analyser offline
+	$(BIN)/patternpolicy bench --cases tests/data/policy-bench-fresh/cases.json --analyser offline
 
 test-unit: install-test
 	$(BIN)/pytest -ra tests/unit
@@ -58,3 +61,10 @@ clean:
 
 sync-crds:
 	cp crds/*.yaml charts/patternpolicy/crds/
+
+# The image's pinned dependencies (Dockerfile); see the head of requirements.lock.
+lock:
+	rm -rf /tmp/patternpolicy-lock && $(PYTHON) -m venv /tmp/patternpolicy-lock
+	/tmp/patternpolicy-lock/bin/pip install --quiet '.[discovery]'
+	{ sed -n '/^#/p' requirements.lock; /tmp/patternpolicy-lock/bin/pip freeze --exclude pattern-policy-operator; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock && rm -rf /tmp/patternpolicy-lock build

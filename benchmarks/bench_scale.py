@@ -36,7 +36,7 @@ DESCRIPTIONS = [
     "Services must not use the `NodePort` type",
     "Ingress hosts must not contain a wildcard",
 ]
-CHART_LIMIT_MB = 512
+CHART_LIMIT_MB = 1024
 
 
 class PeakMemory(threading.Thread):

@@ -41,3 +41,26 @@ def test_every_case_is_reported(bench: dict[str, object]) -> None:
     assert {r["outcome"] for r in results} <= {"correct", "wrong", "declined", "error"}
     declined = [r for r in results if r["outcome"] == "declined"]
     assert all(r["reason"] for r in declined), "every decline carries a reason"
+
+
+FRESH = ROOT / "tests" / "data" / "policy-bench-fresh" / "cases.json"
+
+
+@pytest.fixture(scope="module")
+def fresh(kyverno_cli: Path) -> dict[str, object]:
+    """Cases written independently of the analyser and never tuned on (tests/data/policy-bench-fresh/README.md)."""
+    out = subprocess.run([sys.executable, "-m", "patternpolicy.cli", "bench", "--cases", str(FRESH), "--json",
+                          "--analyser", "offline"], capture_output=True, text=True, check=True)
+    result: dict[str, object] = json.loads(out.stdout)
+    print("policy-bench-fresh:", json.dumps(result["analysers"]))
+    return result
+
+
+def test_offline_analyser_never_guesses_on_cases_nobody_tuned_for(fresh: dict[str, object]) -> None:
+    offline = fresh["analysers"]["offline"]  # type: ignore[index]
+    assert offline["emitted"] > 0, offline  # it still turns some rules into policies
+    assert offline["precision"] >= 0.95, offline
+    assert offline["false_deny_rate"] <= 0.01, offline
+    assert offline["errors"] == 0, offline
+    declined = [r for r in fresh["results"] if r["outcome"] == "declined"]  # type: ignore[attr-defined]
+    assert all(r["reason"] for r in declined), "every decline says which clause was not understood"

@@ -1,4 +1,5 @@
-"""deploy/approval-guard.yaml on the real apiserver: the operator's account cannot approve."""
+"""deploy/ (built by kustomize, as `kubectl apply -k deploy/`) on the real apiserver: the operator's account
+cannot approve."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from kubernetes import client, utils
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from tests.support.kube import eventually
+from tests.support.manifests import apply, documents, impersonating, run
 
 pytestmark = pytest.mark.cluster
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,20 +26,11 @@ def proposal(name: str, approved: bool) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def as_operator(cluster: Any) -> client.CustomObjectsApi:
-    admin = client.ApiClient()
-    docs = [d for d in yaml.safe_load_all((ROOT / "deploy" / "operator.yaml").read_text()) if d["kind"] != "Deployment"]
-    docs += list(yaml.safe_load_all((ROOT / "deploy" / "approval-guard.yaml").read_text()))
-    for doc in docs:
-        try:
-            utils.create_from_dict(admin, doc)
-        except utils.FailToCreateError as exc:
-            if not all(e.status == 409 for e in exc.api_exceptions):
-                raise
-    impersonating = client.ApiClient(client.Configuration.get_default_copy())
-    impersonating.set_default_header("Impersonate-User", OPERATOR)
-    impersonating.set_default_header("Impersonate-Group", "system:serviceaccounts")
-    return client.CustomObjectsApi(impersonating)
+def as_operator(cluster: Any, binaries: Path) -> client.CustomObjectsApi:
+    # No Deployment: other modules count the cluster's Deployments (impact); it would never run here anyway.
+    docs = documents(run(binaries / "kustomize", "build", ROOT / "deploy"))
+    apply(client.ApiClient(), [d for d in docs if d["kind"] != "Deployment"])
+    return client.CustomObjectsApi(impersonating(OPERATOR))
 
 
 def denial(call: Any) -> str | None:

@@ -1,4 +1,4 @@
-"""Where the project-built control-plane and Kyverno binaries live (never in the repo)."""
+"""Where the project-built control-plane, Kyverno, helm and kustomize binaries live (never in the repo)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIRED = ("etcd", "kube-apiserver", "kube-controller-manager", "kyverno", "kyverno-admission")
+REQUIRED = ("etcd", "kube-apiserver", "kube-controller-manager", "kyverno", "kyverno-admission", "helm", "kustomize")
 
 
 class MissingBinaries(RuntimeError):

@@ -27,8 +27,12 @@ def install_crds(ext: client.ApiextensionsV1Api, crds: list[dict[str, Any]]) -> 
 
 
 def install_guard(api_client: client.ApiClient, root: Path) -> None:
-    """deploy/approval-guard.yaml: the operator applies nothing without it (it fails closed)."""
-    for doc in yaml.safe_load_all((root / "deploy" / "approval-guard.yaml").read_text()):
+    """deploy/approval-guard.yaml and the ServiceAccount it names (without it every proposal write is denied):
+    the operator applies nothing without the guard (it fails closed)."""
+    account = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "patternpolicy-system"}},
+               {"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": "patternpolicy", "namespace": "patternpolicy-system"}}]
+    for doc in account + list(yaml.safe_load_all((root / "deploy" / "approval-guard.yaml").read_text())):
         try:
             utils.create_from_dict(api_client, doc)
         except utils.FailToCreateError as exc:

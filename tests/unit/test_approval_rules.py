@@ -24,8 +24,15 @@ PROTECTED = {"key": "kubernetes.io/metadata.name", "operator": "NotIn",
              "values": ["kube-system", "kyverno", "patternpolicy-system"]}
 
 
+ACCOUNT = (NS, "patternpolicy")
+
+
 def guard(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    text = path.read_text().replace("{{ .Release.Namespace }}", NS)
+    text = path.read_text()
+    for template, value in (("{{ .Release.Namespace }}", NS), ('{{ include "patternpolicy.fullname" . }}', "pp"),
+                            ('{{ include "patternpolicy.serviceAccountName" . }}', "patternpolicy")):
+        text = text.replace(template, value)
+    text = "\n".join(line for line in text.splitlines() if "{{" not in line)  # the chart's label helpers
     policy, binding = list(yaml.safe_load_all(text))
     return policy, binding
 
@@ -33,24 +40,29 @@ def guard(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 @pytest.mark.parametrize("path", [ROOT / "deploy" / "approval-guard.yaml",
                                   ROOT / "charts" / "patternpolicy" / "templates" / "approval-guard.yaml"])
 def test_the_shipped_guard_is_what_the_operator_expects(path: Path) -> None:
-    assert guard_problems(*guard(path), NS) == []
+    assert guard_problems(*map(lambda d: [d], guard(path)), ACCOUNT) == []
 
 
 def test_a_missing_or_weakened_guard_is_reported() -> None:
     policy, binding = guard(ROOT / "deploy" / "approval-guard.yaml")
-    assert "ValidatingAdmissionPolicyBinding patternpolicy-operator-cannot-approve not found" in \
-        guard_problems(policy, None, NS)
-    assert any("not found" in p for p in guard_problems(None, binding, NS))
+    assert guard_problems([policy], [], ACCOUNT) == \
+        ["patternpolicy-operator-cannot-approve: no ValidatingAdmissionPolicyBinding binds it"]
+    assert guard_problems([], [binding], ACCOUNT) == ["no ValidatingAdmissionPolicy labelled "
+                                                      "app.kubernetes.io/component=approval-guard"]
     weakened = copy.deepcopy(policy)
     weakened["spec"]["validations"][0]["expression"] = "true"
-    assert guard_problems(weakened, binding, NS) == ["its validations no longer forbid setting spec.approved"]
+    assert guard_problems([weakened], [binding], ACCOUNT) == \
+        ["patternpolicy-operator-cannot-approve: its validations no longer forbid setting spec.approved"]
     audit = copy.deepcopy(binding)
     audit["spec"]["validationActions"] = ["Audit"]
-    assert guard_problems(policy, audit, NS) == ["the binding does not deny"]
+    assert guard_problems([policy], [audit], ACCOUNT) == \
+        ["patternpolicy-operator-cannot-approve: the binding does not deny"]
     other = copy.deepcopy(policy)
     other["spec"]["matchConditions"][0]["expression"] = "request.userInfo.username == 'nobody'"
-    assert len(guard_problems(other, binding, NS)) == 1
-    assert guard_problems(policy, binding, "elsewhere"), "the guard must name the operator's own account"
+    assert len(guard_problems([other], [binding], ACCOUNT)) == 1
+    assert guard_problems([policy], [binding], ("elsewhere", "patternpolicy")), "it must name the operator's account"
+    # A decoy next to the real guard does not hide it.
+    assert guard_problems([weakened, policy], [binding], ACCOUNT) == []
 
 
 def vpol(name: str = "p-rule", selector: dict[str, Any] | None = None) -> dict[str, Any]:

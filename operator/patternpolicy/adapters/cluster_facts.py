@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from patternpolicy.adapters.kube import KubeError, get_json
@@ -21,12 +22,26 @@ def _has_resource(group_version: str, plural: str) -> bool:
     return any(r.get("name") == plural for r in listing.get("resources") or [])
 
 
+KYVERNO_NAMESPACE_ENV = "PATTERNPOLICY_KYVERNO_NAMESPACE"
+_KYVERNO_SELECTOR = "labelSelector=app.kubernetes.io%2Fpart-of%3Dkyverno"
+
+
+def _kyverno_deployments() -> list[dict[str, Any]]:
+    """Kyverno's deployments: in its namespace (the operator's Role there allows it), else anywhere the
+    operator may list deployments (it is granted no cluster-wide list by default: docs/security.md)."""
+    namespace = os.environ.get(KYVERNO_NAMESPACE_ENV, "").strip() or "kyverno"
+    for path in (f"/apis/apps/v1/namespaces/{namespace}/deployments", "/apis/apps/v1/deployments"):
+        try:
+            items = get_json(f"{path}?{_KYVERNO_SELECTOR}").get("items") or []
+        except KubeError:
+            continue
+        if items:
+            return list(items)
+    return []
+
+
 def _kyverno_controller() -> tuple[tuple[int, int, int] | None, bool | None]:
-    try:
-        deployments = get_json("/apis/apps/v1/deployments?labelSelector=app.kubernetes.io%2Fpart-of%3Dkyverno")
-    except KubeError:
-        return None, None
-    for deployment in deployments.get("items") or []:
+    for deployment in _kyverno_deployments():
         meta, spec, status = deployment.get("metadata", {}), deployment.get("spec", {}), deployment.get("status", {})
         labels = meta.get("labels") or {}
         if labels.get("app.kubernetes.io/component") != "admission-controller" and \

@@ -147,6 +147,16 @@ def replace_cluster_object(obj: dict[str, Any]) -> None:
         raise KubeError(f"{obj['kind']} {obj['metadata']['name']}: {explain(exc)}") from exc
 
 
+def list_cluster_objects(group: str, version: str, plural: str, label_selector: str | None = None
+                         ) -> list[dict[str, Any]]:
+    try:
+        found = custom().list_cluster_custom_object(group, version, plural, label_selector=label_selector,
+                                                    _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        raise KubeError(f"list {plural}: {explain(exc)}") from exc
+    return list(found.get("items") or [])
+
+
 def get_pattern(name: str) -> dict[str, Any] | None:
     return get_cluster_object(c.GROUP, c.VERSION, c.PATTERN_PLURAL, name)
 

@@ -29,12 +29,12 @@ def resource_rules(targets: list[KindRef], operations: Sequence[str]) -> list[di
 
 def admission_spec(pattern: Pattern, rule: Rule) -> dict[str, Any]:
     """matchConstraints, variables and validations: the part ValidatingPolicy and VAP share."""
-    spec: dict[str, Any] = {
-        "matchConstraints": {
-            "resourceRules": resource_rules(rule.targets, rule.operations),
-            "namespaceSelector": namespace_selector(pattern.spec.policy_generation.namespaces),
-        },
-    }
+    match: dict[str, Any] = {"resourceRules": resource_rules(rule.targets, rule.operations)}
+    if any(k.namespaced or (k.group, k.kind) == ("", "Namespace") for k in rule.targets):
+        # Admission ignores namespaceSelector for cluster-scoped objects other than Namespaces: a rule on
+        # cluster-scoped kinds alone (Crossplane managed resources) applies cluster-wide, and says so.
+        match["namespaceSelector"] = namespace_selector(pattern.spec.policy_generation.namespaces)
+    spec: dict[str, Any] = {"matchConstraints": match}
     if rule.variables:
         spec["variables"] = [v.model_dump() for v in rule.variables]
     spec["validations"] = [v.model_dump() for v in rule.validations]

@@ -12,6 +12,7 @@ from typing import Any
 
 from patternpolicy.discovery.builtin_descriptions import builtin_description
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.models.crd import CrdKind, crd_kind
 from patternpolicy.models.rules import KindRef
 
 # Point ids must be stable across restarts and replicas: a UUID derived from group/kind.
@@ -19,7 +20,6 @@ _ID_NAMESPACE = uuid.UUID("3f0c7f7e-2b1a-5c3e-9d4e-6a1b0c2d3e4f")
 # Words of a description that go into the embedded text: the opening sentences carry the
 # meaning, long schema prose only dilutes it and costs embedding time.
 DESCRIPTION_WORDS = 48
-_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
 
 
 def split_camel(name: str) -> str:
@@ -44,16 +44,6 @@ def clean_description(kind: str, plural: str, description: str) -> str:
     for pattern in _NOISE:
         text = pattern.sub(" ", text)
     return " ".join(text.split())
-
-
-def version_priority(version: str) -> tuple[int, int, int]:
-    """Kubernetes' order: GA before beta before alpha, higher numbers first; others last."""
-    match = _VERSION.match(version)
-    if not match:
-        return (0, 0, 0)
-    major, stage, minor = match.groups()
-    rank = {"alpha": 1, "beta": 2}.get(stage or "", 3)
-    return (rank, int(major), int(minor or 0))
 
 
 def point_id(group: str, kind: str) -> str:
@@ -128,20 +118,13 @@ class KindEntry:
     @classmethod
     def from_crd(cls, crd: Mapping[str, Any]) -> KindEntry | None:
         """The kind a CustomResourceDefinition serves, or None when it serves no version."""
-        spec = crd.get("spec") or {}
-        names = spec.get("names") or {}
-        versions = [v for v in spec.get("versions") or [] if v.get("served", True)]
-        if not versions or not names.get("kind"):
+        served = crd_kind(crd)
+        if served is None:
             return None
-        ordered = sorted(versions, key=lambda v: version_priority(str(v.get("name", ""))), reverse=True)
         return cls(
-            group=str(spec.get("group", "")), kind=str(names["kind"]),
-            plural=str(names.get("plural") or names["kind"].lower() + "s"),
-            versions=tuple(str(v["name"]) for v in ordered),
-            namespaced=spec.get("scope", "Namespaced") == "Namespaced",
-            short_names=tuple(str(s) for s in names.get("shortNames") or ()),
-            categories=tuple(str(c) for c in names.get("categories") or ()),
-            description=_crd_description(ordered),
+            group=served.group, kind=served.kind, plural=served.plural, versions=served.version_names,
+            namespaced=served.namespaced, short_names=served.short_names, categories=served.categories,
+            description=_crd_description(served),
         )
 
     @classmethod
@@ -153,12 +136,11 @@ class KindEntry:
                    description=description or builtin_description(ref.group, ref.kind))
 
 
-def _crd_description(versions: list[dict[str, Any]]) -> str:
+def _crd_description(served: CrdKind) -> str:
     # The storage version's schema is the authoritative one; otherwise the first that has a description.
-    ordered = sorted(versions, key=lambda v: not v.get("storage", False))
+    ordered = sorted(served.versions, key=lambda v: not v.storage)
     for version in ordered:
-        schema = (version.get("schema") or {}).get("openAPIV3Schema") or {}
-        text = str(schema.get("description") or "").strip()
+        text = str((version.schema or {}).get("description") or "").strip()
         if text:
             return text
     return ""

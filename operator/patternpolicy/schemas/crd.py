@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from patternpolicy.models.crd import crd_kind
 from patternpolicy.schemas.model import GVK, KindSchema, StaticSchemas
 from patternpolicy.schemas.objectmeta import TYPE_META
 
@@ -12,23 +13,12 @@ _OPEN: dict[str, Any] = {"type": "object", "x-kubernetes-preserve-unknown-fields
 
 
 def crd_kind_schemas(document: Mapping[str, Any]) -> dict[GVK, KindSchema]:
-    """Every version of one CRD; empty when the document is not a CRD."""
-    if document.get("kind") != "CustomResourceDefinition":
+    """Every served version of one CRD; empty when the document is not a CRD."""
+    served = crd_kind(document)
+    if served is None:
         return {}
-    spec = document.get("spec") or {}
-    group, kind = spec.get("group", ""), (spec.get("names") or {}).get("kind")
-    if not kind:
-        return {}
-    name = (document.get("metadata") or {}).get("name") or f"{spec.get('names', {}).get('plural')}.{group}"
-    # apiextensions/v1beta1 kept one schema for all versions under spec.validation.
-    shared = (spec.get("validation") or {}).get("openAPIV3Schema")
-    found: dict[GVK, KindSchema] = {}
-    for version in spec.get("versions") or []:
-        schema = ((version.get("schema") or {}).get("openAPIV3Schema")) or shared
-        found[GVK(group, version.get("name", ""), kind)] = KindSchema(_with_type_meta(schema), {}, f"CRD {name}")
-    if not found and spec.get("version"):
-        found[GVK(group, spec["version"], kind)] = KindSchema(_with_type_meta(shared), {}, f"CRD {name}")
-    return found
+    return {GVK(served.group, v.name, served.kind): KindSchema(_with_type_meta(v.schema), {}, f"CRD {served.crd_name}")
+            for v in served.versions}
 
 
 def _with_type_meta(schema: Mapping[str, Any] | None) -> dict[str, Any]:

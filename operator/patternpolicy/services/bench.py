@@ -9,19 +9,18 @@ from __future__ import annotations
 import json
 import re
 import statistics
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from patternpolicy.adapters.kyverno_cli import evaluate
+from patternpolicy.adapters.workdirs import workdir
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.models.pattern import Pattern, PatternRef, PatternSpec
 from patternpolicy.services.pipeline import FieldCheck, run_pipeline
+from patternpolicy.yamlio import dump_all
 
 
 class BadCases(ValueError):
@@ -85,10 +84,10 @@ def case_pattern(case: dict[str, Any]) -> Pattern:
 
 
 def _score(case: dict[str, Any], policies: list[dict[str, Any]]) -> tuple[list[str], int, int]:
-    with tempfile.TemporaryDirectory(prefix="patternpolicy-bench-") as tmp:
-        policy_file, resource_file = Path(tmp) / "policies.yaml", Path(tmp) / "resources.yaml"
-        policy_file.write_text(yaml.safe_dump_all(policies))
-        resource_file.write_text(yaml.safe_dump_all(case["resources"]))
+    with workdir("bench") as tmp:
+        policy_file, resource_file = tmp / "policies.yaml", tmp / "resources.yaml"
+        policy_file.write_text(dump_all(policies))
+        resource_file.write_text(dump_all(case["resources"]))
         verdicts = evaluate([policy_file], [resource_file])
     by_kind_name = {f"{k.split('/')[0]}/{k.split('/')[-1]}": v for k, v in verdicts.items()}
     mismatches, seen, denied = [], 0, 0

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from patternpolicy.models.crd import crd_kind
 from patternpolicy.models.pattern import InvalidPattern, Pattern, parse_pattern_object
 from patternpolicy.models.rules import KindRef
 
@@ -72,18 +73,9 @@ def load_patterns(paths: Iterable[Path]) -> tuple[list[Pattern], list[LoadProble
 
 
 def kind_from_crd(doc: dict[str, Any]) -> tuple[KindRef, tuple[str, ...]] | None:
-    if doc.get("kind") != "CustomResourceDefinition":
-        return None
-    spec = doc.get("spec") or {}
-    names = spec.get("names") or {}
-    versions = spec.get("versions") or []
-    served = [v for v in versions if v.get("served", True)]
-    storage = next((v for v in served if v.get("storage")), served[0] if served else None)
-    if not storage or not names.get("kind") or not names.get("plural"):
-        return None
-    kind = KindRef(group=spec.get("group", ""), version=storage["name"], kind=names["kind"],
-                   plural=names["plural"], namespaced=spec.get("scope", "Namespaced") == "Namespaced")
-    return kind, tuple(names.get("shortNames") or ())
+    """The kind a CRD file serves, in its preferred version (what a client and the samples use)."""
+    served = crd_kind(doc)
+    return (served.ref(), served.short_names) if served is not None else None
 
 
 def load_crd_kinds(paths: Iterable[Path]) -> tuple[list[tuple[KindRef, tuple[str, ...]]], list[LoadProblem]]:

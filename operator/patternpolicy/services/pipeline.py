@@ -16,7 +16,7 @@ from patternpolicy.compile.engines import OFFLINE_DEFAULTS, EngineTarget, compil
 from patternpolicy.compile.scope import sample_namespace
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.models.pattern import Pattern
-from patternpolicy.models.rules import Analysis, Rule
+from patternpolicy.models.rules import Analysis, KindRef, Rule
 
 FieldCheck = Callable[[Rule], list[str]]
 
@@ -72,15 +72,22 @@ def run_pipeline(pattern: Pattern, analyzer: Analyzer, catalog: KindCatalog,
         namespace = sample_namespace(pattern.spec.policy_generation.namespaces)
         result.tests += [
             {"policy": name, "rule": rule.id, "expect": s.expect,
-             "resource": s.resource if rule.namespace_sensitive else _placed(s.resource, namespace)}
+             "resource": _placed(s.resource, namespace, rule.targets, keep=rule.namespace_sensitive)}
             for s in rule.samples
         ]
     return result
 
 
-def _placed(resource: dict[str, Any], namespace: str) -> dict[str, Any]:
-    """Samples of namespaced kinds go where the policy applies, or the engine would skip them."""
+def _placed(resource: dict[str, Any], namespace: str, targets: list[KindRef], keep: bool = False) -> dict[str, Any]:
+    """Samples of namespaced kinds go where the policy applies, or the engine would skip them (unless the rule
+    reads the namespace: `keep`); samples of cluster-scoped kinds have no namespace, whatever was written."""
     placed = copy.deepcopy(resource)
-    if "namespace" in placed.get("metadata", {}):
-        placed["metadata"]["namespace"] = namespace
+    meta = placed.get("metadata")
+    if not isinstance(meta, dict):
+        return placed
+    kind = next((k for k in targets if (k.api_version, k.kind) == (placed.get("apiVersion"), placed.get("kind"))), None)
+    if kind is not None and not kind.namespaced:
+        meta.pop("namespace", None)
+    elif not keep and "namespace" in meta:
+        meta["namespace"] = namespace
     return placed

@@ -21,6 +21,7 @@ RESOURCE_FILE = "resources.yaml"
 VALUES_FILE = "values.yaml"
 TEST_FILE = "kyverno-test.yaml"
 CLUSTER_RESOURCES_FILE = "cluster-resources.yaml"
+CLI_DEFAULT_NAMESPACE = "default"
 
 
 def dump_all(docs: list[dict[str, Any]]) -> str:
@@ -91,6 +92,10 @@ def suite_files(name: str, policies: list[dict[str, Any]], tests: list[dict[str,
             resources.append(resource)
         if meta.get("namespace"):
             namespaces.add(meta["namespace"])
+        elif resource["kind"] != "Namespace":
+            # The CLI puts every object without a namespace, cluster-scoped ones too, in `default` and
+            # looks that namespace up: it must exist in the values, or the whole suite errors out.
+            namespaces.add(CLI_DEFAULT_NAMESPACE)
     results = [_result(kinds.get(policy, "ValidatingPolicy"), kind, policy, rule, names, expect)
                for (policy, rule, kind, expect), names in sorted(grouped.items())]
     test_doc = {
