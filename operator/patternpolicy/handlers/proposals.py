@@ -50,7 +50,7 @@ def _crds_for(spec: dict[str, Any]) -> list[dict[str, Any]]:
 def _engine(pattern: dict[str, Any] | None) -> str | None:
     """The engine the operator uses for this pattern now (None: none is served)."""
     requested = (((pattern or {}).get("spec") or {}).get("policyGeneration") or {}).get("engine") or "auto"
-    target = choose_engine(runtime.facts().get(), requested).target
+    target = choose_engine(runtime.facts().get(), runtime.default_engine() if requested == "auto" else requested).target
     return target.engine if target else None
 
 
@@ -130,6 +130,9 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
             status_ = {**status_, **validated}
             patch.status.update(validated)
             decision = decide(spec_, status_)
+            if validated["validationPassed"]:
+                kopf.info(body, reason="ProposalValidated", message=f"validated ({validated['diffSummary']}); "
+                                                                    "awaits approval")
     except KubeTransientError as exc:
         raise kopf.TemporaryError(f"validation interrupted, retrying: {exc}", delay=10) from exc
     except KubeError as exc:
@@ -141,6 +144,8 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
     outcome: Outcome | None = None
     message, applied_policies = "", None
     if decision.action == "apply" and blocked(observed) is None:
+        digest = decision.digest.removeprefix("sha256:")[:12]
+        kopf.info(body, reason="ProposalApproved", message=f"approved for digest {digest}; applying")
         outcome, message, applied_policies = _apply(body)
     elif decision.action == "apply":
         reason, why = blocked(observed) or ("", "")
@@ -186,6 +191,9 @@ def _apply(body: kopf.Body) -> tuple[Outcome, str, list[dict[str, str]] | None]:
     forced = f"; took back fields changed by hand: {'; '.join(applied.forced)}" if applied.forced else ""
     message = f"{len(applied.policies)} policy object(s) applied{replaced}{forced}"
     kopf.info(body, reason="PolicyApplied", message=message[:1000])
+    if applied.removed:
+        kopf.info(body, reason="PolicyRemoved", message=f"removed {', '.join(applied.removed)} (dropped by "
+                                                        "this proposal)"[:1000])
     return "Applied", message, applied.policies
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from patternpolicy import metrics
 from patternpolicy.adapters.kube import KubeError, list_cluster_objects
 
 GUARD_LABEL = "app.kubernetes.io/component=approval-guard"
@@ -158,6 +159,8 @@ def guard_state() -> GuardState:
         policies = list_cluster_objects(*VAP, label_selector=GUARD_LABEL)
         bindings = list_cluster_objects(*BINDING)
     except KubeError as exc:
+        metrics.set_guard_present(False)
         return GuardState(False, [f"cannot read it: {exc}"])
     problems = guard_problems(policies, bindings, operator_account())
+    metrics.set_guard_present(not problems)
     return GuardState(not problems, problems)
