@@ -167,7 +167,7 @@ def test_a_generate_that_raises_leaves_the_previous_output_untouched(generated: 
     class Crashing:
         name = "crashing"
 
-        def analyze(self, pattern: Any, catalog: Any) -> Any:
+        def analyze(self, pattern: Any, catalog: Any, discovery: Any) -> Any:
             raise RuntimeError("a bug in an analyser")
 
     out = tmp_path / "out"
