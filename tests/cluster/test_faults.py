@@ -9,6 +9,7 @@ is killed, the policy is removed, the operator is started again.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -168,11 +169,8 @@ def test_killed_after_the_proposal_was_created_but_before_the_pattern_status(
     finally:
         if get_or_none(api, G, V, "patterns", name):
             api.delete_cluster_custom_object(G, V, "patterns", name)
-        try:
+        with contextlib.suppress(ApiException):
             allow_writes("fault-pattern-status")
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
 
 
 def test_killed_after_analysis_before_the_proposal_was_created(
@@ -206,11 +204,8 @@ def test_killed_after_analysis_before_the_proposal_was_created(
     finally:
         if get_or_none(api, G, V, "patterns", name):
             api.delete_cluster_custom_object(G, V, "patterns", name)
-        try:
+        with contextlib.suppress(ApiException):
             allow_writes("fault-proposal-create")
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
 
 
 # --- 2. killed right after the proposal was created -----------------------------------------------------------
@@ -231,29 +226,60 @@ def test_killed_right_after_the_proposal_was_created(api: client.CustomObjectsAp
 
 # --- 3. killed during apply -----------------------------------------------------------------------------------
 
-def test_killed_while_applying_an_approved_proposal(api: client.CustomObjectsApi,
-                                                    operator_process: OperatorProcess) -> None:
-    name = "fault-applying"
-    operator_process.start()
+def approved_and_killed_while_applying(api: client.CustomObjectsApi, operator: OperatorProcess, name: str,
+                                       hold_status: bool) -> str:
+    """Approves the Pending proposal and kills the operator within 0.5 s, as soon as the policy exists.
+
+    `hold_status`: the proposal's status write is denied meanwhile, so the kill surely lands between the
+    policy's apply and the proposal's Applied phase. Returns what was seen at the kill.
+    """
+    operator.start()
     api.create_cluster_custom_object(G, V, "patterns", pattern(name))
     eventually(lambda: proposal(api, f"{name}-g1").get("status", {}).get("phase") == "Pending", timeout=TIMEOUT,
                what="proposal Pending")
+    if hold_status:
+        deny_writes("fault-proposal-status", "policyproposals/status", "UPDATE", f"{name}-g1")
+        probe = {"status": {"phase": "Pending"}}
+        eventually(lambda: denied(lambda: api.patch_cluster_custom_object_status(
+            G, V, "policyproposals", f"{name}-g1", probe, dry_run="All")), what="the proposal's status writes denied")
     api.patch_cluster_custom_object(G, V, "policyproposals", f"{name}-g1", {"spec": {"approved": True}})
-    deadline = time.monotonic() + 0.5
-    while time.monotonic() < deadline and not policies_of(api, name):
-        time.sleep(0.02)
-    operator_process.kill()
-    at_kill = proposal(api, f"{name}-g1").get("status", {}).get("phase")
+    if hold_status:
+        eventually(lambda: policies_of(api, name), timeout=TIMEOUT, interval=0.05, what="policy applied")
+        eventually(lambda: "fault injection: fault-proposal-status" in operator.output() or None, timeout=TIMEOUT,
+                   what="the proposal's status write refused")
+    else:
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline and not policies_of(api, name):
+            time.sleep(0.02)
+    operator.kill()
+    seen = (f"phase at the kill: {proposal(api, f'{name}-g1').get('status', {}).get('phase')}, "
+            f"policies: {[p['metadata']['name'] for p in policies_of(api, name)]}")
+    if hold_status:
+        assert proposal(api, f"{name}-g1")["status"]["phase"] == "Pending", seen
+        allow_writes("fault-proposal-status")
+    return seen
+
+
+@pytest.mark.parametrize("hold_status", [False, True], ids=["within-half-a-second", "before-the-status"])
+def test_killed_while_applying_an_approved_proposal(api: client.CustomObjectsApi,
+                                                    operator_process: OperatorProcess, hold_status: bool) -> None:
+    name = f"fault-applying-{int(hold_status)}"
+    try:
+        seen = approved_and_killed_while_applying(api, operator_process, name, hold_status)
+    finally:
+        with contextlib.suppress(ApiException):
+            allow_writes("fault-proposal-status")
     operator_process.start()
     applied = eventually(lambda: (p := proposal(api, f"{name}-g1")).get("status", {}).get("phase") == "Applied"
-                         and p, timeout=TIMEOUT, what=f"proposal Applied after the restart (phase at kill: {at_kill})")
+                         and p, timeout=TIMEOUT, what=f"proposal Applied after the restart ({seen})")
     policies = policies_of(api, name)
-    assert [p["metadata"]["name"] for p in policies] == [f"{name}-no-privileged"]
+    assert [p["metadata"]["name"] for p in policies] == [f"{name}-no-privileged"], seen
     owners = policies[0]["metadata"]["ownerReferences"]
     assert [(o["kind"], o["name"], o["uid"], o.get("controller")) for o in owners] == \
-        [("PolicyProposal", f"{name}-g1", applied["metadata"]["uid"], True)]
+        [("PolicyProposal", f"{name}-g1", applied["metadata"]["uid"], True)], seen
     assert applied["status"]["appliedPolicies"] == [
         {"apiVersion": "policies.kyverno.io/v1", "kind": "ValidatingPolicy", "name": f"{name}-no-privileged"}]
+    assert {c["type"]: c["status"] for c in applied["status"]["conditions"]}["Applied"] == "True"
     assert proposals_of(api, name) == [f"{name}-g1"]
     eventually(lambda: pattern_status(api, name).get("summary") == f"Applied ({name}-g1)", timeout=30,
                what="the pattern's status recording the applied policy")
