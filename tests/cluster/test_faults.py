@@ -289,10 +289,13 @@ def test_killed_while_applying_an_approved_proposal(api: client.CustomObjectsApi
 
 # --- 4. killed during delete ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("on_delete", ["Delete", "Orphan"])
+@pytest.mark.parametrize(("on_delete", "hold_finalizer"), [("Delete", False), ("Orphan", False), ("Orphan", True)],
+                         ids=["Delete", "Orphan", "Orphan-after-the-handler"])
 def test_killed_while_the_pattern_is_deleted(api: client.CustomObjectsApi, operator_process: OperatorProcess,
-                                             on_delete: str) -> None:
-    name = f"fault-delete-{on_delete.lower()}"
+                                             on_delete: str, hold_finalizer: bool) -> None:
+    """Killed at the instant of the deletion (frozen, then killed: the deletion is never seen), or, with
+    `hold_finalizer`, after the Orphan handler stripped ownership but before the finalizer was released."""
+    name = f"fault-delete-{on_delete.lower()}{'-held' if hold_finalizer else ''}"
     policy = f"{name}-no-privileged"
     operator_process.start()
     api.create_cluster_custom_object(G, V, "patterns", pattern(name, onDelete=on_delete))
@@ -301,10 +304,27 @@ def test_killed_while_the_pattern_is_deleted(api: client.CustomObjectsApi, opera
     api.patch_cluster_custom_object(G, V, "policyproposals", f"{name}-g1", {"spec": {"approved": True}})
     eventually(lambda: proposal(api, f"{name}-g1").get("status", {}).get("phase") == "Applied", timeout=TIMEOUT,
                what="proposal Applied")
-    # Held still from the instant the deletion is sent, then killed: the deletion is never seen by this process.
-    operator_process.freeze()
-    api.delete_cluster_custom_object(G, V, "patterns", name)
-    operator_process.kill()
+    if hold_finalizer:
+        deny_writes("fault-pattern-update", "patterns", "UPDATE", name)
+        try:
+            eventually(lambda: denied(lambda: api.patch_cluster_custom_object(
+                G, V, "patterns", name, {"metadata": {"labels": {"probe": "x"}}}, dry_run="All")),
+                what="the pattern's updates denied")
+            api.delete_cluster_custom_object(G, V, "patterns", name)
+            eventually(lambda: (found := get_or_none(api, *VP, policy)) is not None
+                       and not found["metadata"].get("ownerReferences"), timeout=TIMEOUT, what="policy orphaned")
+            time.sleep(2)  # the handler returned; its release of the finalizer is what the policy refuses
+            held = get_or_none(api, G, V, "patterns", name)
+            assert held and held["metadata"].get("finalizers"), "the fault did not hold the finalizer"
+            operator_process.kill()
+        finally:
+            with contextlib.suppress(ApiException):
+                allow_writes("fault-pattern-update")
+    else:
+        # Held still from the instant the deletion is sent, then killed: this process never sees the deletion.
+        operator_process.freeze()
+        api.delete_cluster_custom_object(G, V, "patterns", name)
+        operator_process.kill()
     if on_delete == "Orphan":
         held = get_or_none(api, G, V, "patterns", name)
         assert held and held["metadata"].get("deletionTimestamp"), "the finalizer must hold the pattern"
