@@ -18,6 +18,7 @@ from pathlib import Path
 
 from patternpolicy.analysis.offline import OfflineAnalyzer
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.stage import discover
 from patternpolicy.models.pattern import Pattern, PatternRef, PatternSpec
 from patternpolicy.models.rules import Rule
 from patternpolicy.schemas import BuiltinSchemas, resolve
@@ -58,7 +59,8 @@ def main() -> int:
     args = parser.parse_args()
 
     catalog = KindCatalog.builtin()
-    rules: list[Rule] = [r for p in patterns(args.cases) for r in OfflineAnalyzer().analyze(p, catalog).rules]
+    rules: list[Rule] = [r for p in patterns(args.cases)
+                         for r in OfflineAnalyzer().analyze(p, catalog, discover(p, catalog)).rules]
     kinds = sum(len(r.targets) for r in rules)
     print(f"{len(rules)} rules, {kinds} (rule, kind) pairs")
 

@@ -36,6 +36,13 @@ def index_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def metrics_port() -> Iterator[None]:
+    """Operators started by the tests serve /metrics on a free port, never on a fixed one another run holds."""
+    with environment("PATTERNPOLICY_METRICS_PORT", os.environ.get("PATTERNPOLICY_METRICS_PORT", "0")):
+        yield
+
+
 @pytest.fixture(scope="session")
 def binaries() -> Path:
     return bin_dir()

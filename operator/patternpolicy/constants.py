@@ -22,3 +22,7 @@ FIELD_MANAGER: Final = "patternpolicy"
 
 # Namespaces a generated policy never governs unless the pattern names them.
 PROTECTED_NAMESPACES: Final = ("kube-system", "kyverno", "patternpolicy-system")
+
+# The operator's own namespace (`run --namespace`, else its pod's, else the default below).
+OWN_NAMESPACE_ENV: Final = "PATTERNPOLICY_NAMESPACE"
+DEFAULT_NAMESPACE: Final = "patternpolicy-system"

@@ -53,7 +53,8 @@ def test_new_generation_is_proposed_with_a_diff_and_replaces_on_approval(
     assert phase(api, "limits-g1") == "Applied"
 
     cli = subprocess.run([sys.executable, "-m", "patternpolicy.cli", "diff", "limits-g2"], capture_output=True,
-                         text=True, check=True, env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)})
+                         text=True, check=False, env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)})
+    assert cli.returncode == 1, cli.stderr  # exit 1: the proposal would change what is applied
     assert cli.stdout.startswith("# limits-g2 (limits): +")
     assert "'cpu' in c.resources.limits" in cli.stdout
 
@@ -71,7 +72,7 @@ def test_new_generation_is_proposed_with_a_diff_and_replaces_on_approval(
     exported = subprocess.run([sys.executable, "-m", "patternpolicy.cli", "export", "-o", str(out)],
                               capture_output=True, text=True, env={**os.environ, "KUBECONFIG": str(cluster.kubeconfig)})
     assert exported.returncode == 0, exported.stderr
-    written = yaml.safe_load((out / "policies" / "limits" / "limits-require-limits.yaml").read_text())
+    written = yaml.safe_load((out / "policies" / "limits-require-limits.yaml").read_text())
     assert written["spec"] == after["spec"] and "ownerReferences" not in written["metadata"]
     assert run_suite(out / "tests" / "limits").passed
     api.delete_cluster_custom_object(G, V, "patterns", "limits")

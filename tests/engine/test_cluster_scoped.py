@@ -30,7 +30,7 @@ def test_a_rule_on_a_cluster_scoped_managed_resource_is_proven(engine: str, tmp_
     assert run.returncode == 0, run.stdout + run.stderr
     (entry,) = json.loads((out / "report.json").read_text())["patterns"]
     assert (entry["outcome"], entry["behaviour"]) == ("policies", "passed (kyverno test)"), entry
-    policies = [d for p in sorted((out / "policies" / "upbound-pg-rg").glob("*.yaml"))
+    policies = [d for p in sorted((out / "policies").glob("upbound-pg-rg-*.yaml"))
                 for d in yaml.safe_load_all(p.read_text()) if d]
     assert policies[0]["kind"] == engine
     if engine != "ClusterPolicy":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -31,10 +32,16 @@ def generated(tmp_path_factory: pytest.TempPathFactory, kyverno_cli: Path) -> Pa
     return out
 
 
+def policy_files(out: Path, pattern: str) -> list[Path]:
+    """policies/ is flat (one file per policy): the report says which files a pattern produced."""
+    report = json.loads((out / "report.json").read_text())
+    return sorted(out / f for p in report["patterns"] if p["pattern"] == pattern for f in p["files"])
+
+
 def verdicts(out: Path, tmp_path: Path, pattern: str, resources: list[dict[str, object]]) -> dict[str, str]:
     resource_file = tmp_path / "resources.yaml"
     resource_file.write_text(yaml.safe_dump_all(resources))
-    return evaluate(sorted((out / "policies" / pattern).glob("*.yaml")), [resource_file])
+    return evaluate(policy_files(out, pattern), [resource_file])
 
 
 def test_limits_policy_denies_unbounded_deployment_and_allows_bounded(generated: Path, tmp_path: Path) -> None:
@@ -102,5 +109,5 @@ def test_other_engines_prove_the_same_samples(engine: str, tmp_path: Path, kyver
     bad = deployment("unbounded", {"image": "nginx:1.27"})
     resource = tmp_path / "bad.yaml"
     resource.write_text(yaml.safe_dump(bad))
-    verdicts = evaluate(sorted((tmp_path / "policies" / "require-limits").glob("*.yaml")), [resource])
+    verdicts = evaluate(policy_files(tmp_path, "require-limits"), [resource])
     assert verdicts == {"Deployment/team-a/unbounded": "deny"}

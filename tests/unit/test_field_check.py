@@ -12,6 +12,7 @@ import yaml
 from patternpolicy.analysis.offline import OfflineAnalyzer
 from patternpolicy.analysis.podspec import POD_METADATA, POD_SPEC, POD_VARIABLES, pod_spec_path
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.stage import Discovery, discover
 from patternpolicy.models.pattern import Pattern, PatternRef, PatternSpec
 from patternpolicy.models.rules import Analysis, KindRef, Rule, Validation, Variable
 from patternpolicy.schemas import CrdSchemas, builtin_schemas, format_path, schema_source
@@ -71,7 +72,7 @@ def test_every_offline_rule_for_the_bench_cases_passes() -> None:
     cases = json.loads(CASES.read_text())["cases"]
     checked, problems = 0, []
     for case in cases:
-        for r in OfflineAnalyzer().analyze(case_pattern(case), CATALOG).rules:
+        for r in OfflineAnalyzer().analyze(case_pattern(case), CATALOG, discover(case_pattern(case), CATALOG)).rules:
             checked += 1
             problems += [f"{case['id']}/{r.id}: {p}" for p in CHECK(r)]
     assert checked > 20  # the analyser still enforces most cases; otherwise this test proves nothing
@@ -95,7 +96,7 @@ def test_a_misspelt_rule_is_dropped_by_the_pipeline_with_the_reason() -> None:
     class Typo:
         name = "typo"
 
-        def analyze(self, pattern: Pattern, catalog: KindCatalog) -> Analysis:
+        def analyze(self, pattern: Pattern, catalog: KindCatalog, discovery: Discovery) -> Analysis:
             return Analysis(analyzer=self.name, enforceable=True, rules=[
                 rule("!has(object.spec.hostNetwerk)", targets=[kind("Pod")], variables=[]),
                 rule("!has(object.spec.hostNetwork)", targets=[kind("Pod")], variables=[]).model_copy(

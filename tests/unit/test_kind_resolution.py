@@ -23,8 +23,10 @@ from patternpolicy.analysis.memo import MemoizedAnalyzer
 from patternpolicy.analysis.offline import OfflineAnalyzer
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.discovery.index import CapabilityIndex
+from patternpolicy.discovery.stage import discover
 from patternpolicy.discovery.subjects import NO_INDEX
 from patternpolicy.models.pattern import Pattern, PatternRef, parse_pattern_spec
+from patternpolicy.models.rules import Analysis
 from patternpolicy.schemas import schema_source
 from patternpolicy.services.files import kind_from_crd
 from patternpolicy.services.kind_index import fill
@@ -42,6 +44,11 @@ PRD_TEXT = "Azure PostgreSQL requires ResourceGroup for infrastructure organizat
 def pattern(description: str, **spec: Any) -> Pattern:
     return Pattern(ref=PatternRef(name="p", uid="u", generation=1),
                    spec=parse_pattern_spec({"description": description, **spec}))
+
+
+def analyse(p: Pattern, catalog: KindCatalog) -> Analysis:
+    """The offline analysis as the pipeline records it (with what discovery found)."""
+    return run_pipeline(p, OfflineAnalyzer(), catalog).analysis
 
 
 def base_catalog() -> KindCatalog:
@@ -67,7 +74,7 @@ def catalog(index: CapabilityIndex) -> KindCatalog:
 
 
 def test_the_prd_example_targets_the_server_kind_on_its_reference_field(catalog: KindCatalog) -> None:
-    analysis = OfflineAnalyzer().analyze(pattern(PRD_TEXT), catalog)
+    analysis = analyse(pattern(PRD_TEXT), catalog)
     assert analysis.enforceable, analysis.reason
     (rule,) = analysis.rules
     assert [(k.group, k.kind) for k in rule.targets] == [(PG, "FlexibleServer")]
@@ -82,7 +89,7 @@ def test_the_prd_example_targets_the_server_kind_on_its_reference_field(catalog:
 
 
 def test_a_child_kind_is_chosen_when_the_text_uses_its_own_words(catalog: KindCatalog) -> None:
-    analysis = OfflineAnalyzer().analyze(pattern("Azure PostgreSQL databases must reference a FlexibleServer."),
+    analysis = analyse(pattern("Azure PostgreSQL databases must reference a FlexibleServer."),
                                          catalog)
     (rule,) = analysis.rules
     assert [k.kind for k in rule.targets] == ["FlexibleServersDatabase"]
@@ -105,19 +112,19 @@ def test_a_field_the_kind_lacks_is_dropped_with_where_it_does_exist(catalog: Kin
 
 def test_pattern_self_reference_and_weak_meaning_do_not_target_kinds(catalog: KindCatalog) -> None:
     # "This policy validates ..." is neither NetworkPolicy nor ValidatingWebhookConfiguration.
-    analysis = OfflineAnalyzer().analyze(pattern(
+    analysis = analyse(pattern(
         "This policy validates that the label `app.kubernetes.io/name` is specified with some value."), catalog)
     assert not analysis.enforceable and "does not say on which kinds" in analysis.reason
 
 
 def test_described_kinds_get_label_rules(catalog: KindCatalog) -> None:
-    analysis = OfflineAnalyzer().analyze(pattern("Azure PostgreSQL servers must carry the label `team`."), catalog)
+    analysis = analyse(pattern("Azure PostgreSQL servers must carry the label `team`."), catalog)
     (rule,) = analysis.rules
     assert [k.kind for k in rule.targets] == ["FlexibleServer"]
 
 
 def test_the_model_is_offered_described_kinds_with_the_reason(catalog: KindCatalog) -> None:
-    kinds, subjects = candidate_kinds(pattern(PRD_TEXT), catalog)
+    kinds, subjects = candidate_kinds(discover(pattern(PRD_TEXT), catalog))
     assert {(k.group, k.kind) for k in kinds} >= {(PG, "FlexibleServer"), ("resources.azure.com", "ResourceGroup")}
     message = user_message(pattern(PRD_TEXT), kinds, subjects)
     line = next(x for x in message.splitlines() if x.startswith("- FlexibleServer"))
@@ -128,13 +135,13 @@ def test_without_a_model_the_search_is_lexical_and_says_so() -> None:
     lexical = CapabilityIndex(None, None, "lexical search only (no embedding model: not installed)")
     fill(lexical, base_catalog(), CRDS)
     catalog = base_catalog().searchable(lexical, schema_source(crd_documents=CRDS))
-    analysis = OfflineAnalyzer().analyze(pattern("PostgreSQL flexible servers need a resource group."), catalog)
+    analysis = analyse(pattern("PostgreSQL flexible servers need a resource group."), catalog)
     assert any(n.startswith("kind search was lexical only: lexical search only (no embedding model")
                for n in analysis.notes), analysis.notes
 
 
 def test_without_an_index_only_named_kinds_are_found_and_the_status_says_so() -> None:
-    analysis = OfflineAnalyzer().analyze(pattern(PRD_TEXT), base_catalog())
+    analysis = analyse(pattern(PRD_TEXT), base_catalog())
     assert not analysis.enforceable
     assert analysis.notes == [NO_INDEX]
 
@@ -143,7 +150,7 @@ def test_without_an_index_only_named_kinds_are_found_and_the_status_says_so() ->
                                   "Workloads must set CPU limits",
                                   "Teams must not deploy privileged containers"])
 def test_everyday_words_that_are_short_names_do_not_name_kinds(text: str) -> None:
-    analysis = OfflineAnalyzer().analyze(pattern(text), KindCatalog.builtin())
+    analysis = analyse(pattern(text), KindCatalog.builtin())
     assert analysis.enforceable, analysis.reason
     assert {k.kind for r in analysis.rules for k in r.targets} >= {"Pod", "Deployment", "CronJob"}
 
@@ -186,7 +193,8 @@ def test_claude_gets_the_described_kind_and_its_answer_maps_to_the_offered_names
     }]}
     with fake_anthropic(tool_use(answer)) as fake:
         config = ModelConfig(api_key=KEY, base_url=fake.url, timeout=5.0, max_retries=0)
-        analysis = ClaudeAnalyzer(ClaudeClient(config), max_attempts=1).analyze(pattern(PRD_TEXT), catalog)
+        analysis = run_pipeline(pattern(PRD_TEXT), ClaudeAnalyzer(ClaudeClient(config), max_attempts=1),
+                                catalog).analysis
     prompt = fake.requests[0]["json"]["messages"][0]["content"]
     assert f"- FlexibleServer (apiVersion {PG}/v1api20221201" in prompt
     assert "dbformysql" not in prompt
@@ -201,7 +209,8 @@ def test_a_served_kind_without_a_published_schema_is_retried_not_refused(index: 
     """A CRD installed a moment ago: the kind is served, its schema not yet published."""
     catalog = base_catalog().searchable(index, schema_source())  # built-in schemas only
     memo = MemoizedAnalyzer(OfflineAnalyzer())
-    first = memo.analyze(pattern(PRD_TEXT), catalog)
+    first = memo.analyze(pattern(PRD_TEXT), catalog, discover(pattern(PRD_TEXT), catalog))
     assert not first.enforceable and NO_SCHEMA in first.reason and "FlexibleServer" in first.reason
     published = base_catalog().searchable(index, schema_source(crd_documents=CRDS))
-    assert memo.analyze(pattern(PRD_TEXT), published).enforceable  # the retry analyses again
+    again = memo.analyze(pattern(PRD_TEXT), published, discover(pattern(PRD_TEXT), published))
+    assert again.enforceable  # the retry analyses again

@@ -6,6 +6,7 @@ import pytest
 
 from patternpolicy.analysis.offline import OfflineAnalyzer
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.stage import discover
 from patternpolicy.models.pattern import NamespaceScope, Pattern, PatternRef, PatternSpec, PolicyGeneration
 from patternpolicy.models.rules import Analysis
 
@@ -14,8 +15,8 @@ POD_KINDS = {"Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job
 
 
 def analyze(description: str, **spec: object) -> Analysis:
-    return OfflineAnalyzer().analyze(
-        Pattern(ref=PatternRef(name="p"), spec=PatternSpec(description=description, **spec)), CATALOG)
+    pattern = Pattern(ref=PatternRef(name="p"), spec=PatternSpec(description=description, **spec))
+    return OfflineAnalyzer().analyze(pattern, CATALOG, discover(pattern, CATALOG))
 
 
 @pytest.mark.parametrize("text", [

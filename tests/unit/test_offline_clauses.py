@@ -18,6 +18,7 @@ from patternpolicy.analysis.offline import OfflineAnalyzer
 from patternpolicy.analysis.offline.clauses import split_clauses
 from patternpolicy.analysis.offline.qualifiers import qualifiers
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.stage import discover
 from patternpolicy.models.pattern import Pattern, PatternRef, PatternSpec
 from patternpolicy.models.rules import Analysis
 from patternpolicy.services.pipeline import run_pipeline
@@ -30,7 +31,7 @@ def pattern(description: str) -> Pattern:
 
 
 def analyze(description: str) -> Analysis:
-    return OfflineAnalyzer().analyze(pattern(description), CATALOG)
+    return OfflineAnalyzer().analyze(pattern(description), CATALOG, discover(pattern(description), CATALOG))
 
 
 @pytest.mark.parametrize(("text", "quoted"), [

@@ -25,23 +25,50 @@ class KubeTransientError(KubeError):
     """Not an answer about the object: an admission webhook or the apiserver was briefly unavailable."""
 
 
-def use_kubeconfig(path: str | None) -> None:
-    """Point every later call at this kubeconfig (the CLI's --kubeconfig); None keeps the default."""
+CONTEXT_ENV = "PATTERNPOLICY_KUBE_CONTEXT"  # set by --context; read by the operator's login too
+SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+
+
+def use_kubeconfig(path: str | None, context: str | None = None) -> None:
+    """Point every later call at this kubeconfig and context (the CLI's flags); None keeps the default."""
     if path:
         os.environ["KUBECONFIG"] = path
+    if context:
+        os.environ[CONTEXT_ENV] = context
+    if path or context:
         api_client.cache_clear()
+
+
+def explicit_kubeconfig() -> bool:
+    """A context was chosen: the kubeconfig wins over the pod's service account."""
+    return bool(os.environ.get(CONTEXT_ENV))
 
 
 @functools.lru_cache(maxsize=1)
 def api_client() -> client.ApiClient:
     try:
+        if explicit_kubeconfig():
+            raise config.ConfigException("a kubeconfig context was chosen")
         config.load_incluster_config()
     except config.ConfigException:
         try:
-            config.load_kube_config(config_file=os.environ.get("KUBECONFIG"))
+            config.load_kube_config(config_file=os.environ.get("KUBECONFIG"),
+                                    context=os.environ.get(CONTEXT_ENV) or None)
         except (config.ConfigException, FileNotFoundError, TypeError) as exc:
             raise KubeError(f"cannot find cluster credentials (in-cluster or kubeconfig): {exc}") from exc
     return client.ApiClient()
+
+
+def own_namespace() -> str:
+    """The operator's namespace: `run --namespace`, else its pod's, else patternpolicy-system."""
+    configured = os.environ.get(c.OWN_NAMESPACE_ENV, "").strip()
+    if configured:
+        return configured
+    try:
+        with open(SERVICE_ACCOUNT_NAMESPACE, encoding="utf-8") as handle:
+            return handle.read().strip() or c.DEFAULT_NAMESPACE
+    except OSError:
+        return c.DEFAULT_NAMESPACE
 
 
 def get_json(path: str, accept: str = "application/json", timeout: float = TIMEOUT) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from patternpolicy.constants import PROTECTED_NAMESPACES
+from patternpolicy.constants import OWN_NAMESPACE_ENV, PROTECTED_NAMESPACES
 from patternpolicy.models.pattern import NamespaceScope
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -15,7 +16,10 @@ def namespace_selector(scope: NamespaceScope, extra_protected: tuple[str, ...] =
     expressions: list[dict[str, Any]] = []
     if scope.include:
         expressions.append({"key": NAMESPACE_NAME_LABEL, "operator": "In", "values": sorted(set(scope.include))})
-    protected = [ns for ns in (*PROTECTED_NAMESPACES, *extra_protected) if ns not in scope.include]
+    # The operator's own namespace when it runs elsewhere than the default (`run --namespace`).
+    own = tuple(filter(None, [os.environ.get(OWN_NAMESPACE_ENV, "").strip()]))
+    protected = [ns for ns in dict.fromkeys((*PROTECTED_NAMESPACES, *own, *extra_protected))
+                 if ns not in scope.include]
     excluded = sorted(set(scope.exclude) | set(protected))
     if excluded:
         expressions.append({"key": NAMESPACE_NAME_LABEL, "operator": "NotIn", "values": excluded})

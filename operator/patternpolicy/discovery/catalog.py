@@ -49,7 +49,8 @@ class KindMention:
     matched: str  # the words in the text that named it
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
+    """'ingresses' -> 'ingress', 'policies' -> 'policy' (for kind names and the words of a text)."""
     if word.endswith("ies"):
         return word[:-3] + "y"
     if word.endswith(("sses", "xes")):
@@ -115,15 +116,15 @@ class KindCatalog:
         # Compound nouns that contain a kind's name without meaning the kind.
         prose = re.sub(r"(?i)\bhost (network |pid |ipc )?namespaces?\b|\bservice account tokens?\b", " ", prose)
         lowered = " " + re.sub(r"[^a-z0-9.\s-]", " ", prose.lower()) + " "
-        squashed_words = [_singular(w) for w in re.findall(r"[a-z0-9]+", lowered)]
+        squashed_words = [singular(w) for w in re.findall(r"[a-z0-9]+", lowered)]
         squashed = " " + " ".join(squashed_words) + " "
         found: list[KindMention] = []
         for kind in self.targetable():
             spaced = _split_camel(kind.kind)
-            names = {kind.kind.lower(), spaced, _singular(kind.plural)}
+            names = {kind.kind.lower(), spaced, singular(kind.plural)}
             names |= {s for s in self.short_names.get(_key(kind), ()) if len(s) >= 3 and s not in WORD_SHORT_NAMES}
             for name in sorted(names, key=len, reverse=True):
-                singular_name = " ".join(_singular(w) for w in name.split())
+                singular_name = " ".join(singular(w) for w in name.split())
                 if f" {singular_name} " in squashed or (" " in name and f" {name.replace(' ', '')} " in squashed):
                     found.append(KindMention(kind, name))
                     break

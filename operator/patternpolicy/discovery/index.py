@@ -50,6 +50,12 @@ AMBIGUITY_FLOOR = 0.40
 # that does not use the child's own words ("database") means the parent when the parent scores
 # within this much of the child: "Azure PostgreSQL requires ..." is about the server.
 PARENT_MARGIN = 0.05
+# Kinds of the closest kind's API group that also reach the threshold and score within this much of
+# it are its siblings (a single and a flexible PostgreSQL server; their child kinds are not): the text
+# describes them about as well. They are not matches (the calibration above counts only the closest),
+# but analysers that judge for themselves are offered them, and the status names the one chosen and
+# why. With Azure Service Operator's two PostgreSQL server kinds the gap is 0.07-0.14 on PRD-like texts.
+SIBLING_MARGIN = 0.15
 # Word-overlap score a kind needs when there is no model (best F1 0.563 on the same cases).
 LEXICAL_THRESHOLD = 0.26
 # Texts longer than one sentence are also searched sentence by sentence: a pattern's
@@ -96,6 +102,8 @@ class SearchResult:
     note: str  # which model and store answered, or why the search was lexical only
     threshold: float
     matches: list[KindMatch] = field(default_factory=list)
+    # Siblings of the closest similar kind (same API group, within SIBLING_MARGIN), best first.
+    near: list[KindMatch] = field(default_factory=list)
 
     def kinds(self) -> list[KindRef]:
         return [m.kind for m in self.matches]
@@ -131,6 +139,18 @@ def _without(text: str, phrases: list[str]) -> str:
         pattern = r"\s*".join(re.escape(word) for word in phrase.split())
         text = re.sub(rf"(?i)\b{pattern}\w*", " ", text)
     return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", text)).strip()
+
+
+def _child_words(child: KindEntry, parent: KindEntry, text: str) -> bool:
+    """Whether `child` is a child kind of `parent` whose own words the text does not use."""
+    # Only the plural joint marks a child kind (FlexibleServer|s|Database); ClusterRole|Binding
+    # is a different thing, not a part of a ClusterRole.
+    joint = child.kind[len(parent.kind):len(parent.kind) + 2]
+    if (parent.group != child.group or not child.kind.startswith(parent.kind) or len(joint) < 2
+            or joint[0] != "s" or not joint[1].isupper()):
+        return False
+    words = split_camel(child.kind[len(parent.kind) + 1:]).split()
+    return bool(words) and not any(re.search(rf"(?i)\b{re.escape(w)}(s|es)?\b", text) for w in words)
 
 
 def _collection_name(embedder: Embedder) -> str:
@@ -317,11 +337,33 @@ class CapabilityIndex:
                 similar = [self._parent_instead(m, fused, query_text, threshold) for m in similar]
                 for match in similar[:limit]:
                     add(match)
-                return SearchResult(text, "hybrid", self.note, self.semantic_threshold, matches)
+                near = self._siblings([m for m in matches if m.reason == "semantic"], ranked, query_text, seen,
+                                      threshold)
+                return SearchResult(text, "hybrid", self.note, self.semantic_threshold, matches, near)
             lexical = self._lexical_matches(text, seen)
             for match in lexical[:limit]:
                 add(match)
             return SearchResult(text, "lexical", self.note, self.lexical_threshold, matches)
+
+    def _siblings(self, chosen: list[KindMatch], ranked: list[tuple[str, _Fused]], text: str,
+                  seen: set[str], threshold: float) -> list[KindMatch]:
+        """Kinds of the closest kind's group that reach the threshold within SIBLING_MARGIN of it; not
+        child kinds (FlexibleServersDatabase), unless the text uses their own words."""
+        if not chosen:
+            return []
+        best = chosen[0]
+        close = [(self._entries[key], f) for key, f in ranked
+                 if self._entries[key].group == best.entry.group
+                 and f.score >= max(threshold, best.score - SIBLING_MARGIN)]
+        found = []
+        for entry, f in close:
+            parents = [*(m.entry for m in chosen), *(other for other, _ in close)]
+            if entry.key in seen or any(_child_words(entry, parent, text) for parent in parents):
+                continue
+            found.append(KindMatch(entry, "semantic", f.score, f.query,
+                                   f"cosine {f.cosine:.2f} + {self.lexical_weight:g} x word overlap {f.overlap:.2f}; "
+                                   f"within {SIBLING_MARGIN:g} of {best.entry.kind} ({best.score:.2f})", f.overlap))
+        return found
 
     def _parent_instead(self, match: KindMatch, fused: dict[str, _Fused], text: str, threshold: float) -> KindMatch:
         """The parent kind instead of a child kind whose own words the text does not use."""
@@ -329,15 +371,7 @@ class CapabilityIndex:
         for key, score in sorted(fused.items(), key=lambda kv: -kv[1].score):
             parent = self._entries[key]
             close_enough = score.score >= max(threshold, match.score - PARENT_MARGIN)
-            # Only the plural joint marks a child kind (FlexibleServer|s|Database); ClusterRole|Binding
-            # is a different thing, not a part of a ClusterRole.
-            joint = child.kind[len(parent.kind):len(parent.kind) + 2]
-            if (parent.group != child.group or not child.kind.startswith(parent.kind) or len(joint) < 2
-                    or joint[0] != "s" or not joint[1].isupper() or not close_enough):
-                continue
-            own = child.kind[len(parent.kind) + 1:]
-            words = split_camel(own).split()
-            if words and not any(re.search(rf"(?i)\b{re.escape(w)}(s|es)?\b", text) for w in words):
+            if close_enough and _child_words(child, parent, text):
                 return KindMatch(parent, "semantic", score.score, score.query,
                                  f"cosine {score.cosine:.2f} + {self.lexical_weight:g} x word overlap "
                                  f"{score.overlap:.2f}; preferred to {child.kind}, whose own words "

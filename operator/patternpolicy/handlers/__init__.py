@@ -3,6 +3,6 @@
 Importing this package registers every handler (kopf run -m patternpolicy.handlers).
 """
 
-from patternpolicy.handlers import lifecycle, patterns, proposals, settings
+from patternpolicy.handlers import lifecycle, observe, patterns, proposals, settings
 
-__all__ = ["lifecycle", "patterns", "proposals", "settings"]
+__all__ = ["lifecycle", "observe", "patterns", "proposals", "settings"]

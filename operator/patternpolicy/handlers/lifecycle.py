@@ -21,11 +21,12 @@ def _orphaning(spec: kopf.Spec, **_: Any) -> bool:
 
 
 @kopf.on.delete(c.GROUP, c.VERSION, c.PATTERN_PLURAL, when=_orphaning)
-def keep_policies(meta: kopf.Meta, logger: kopf.Logger, **_: Any) -> None:
+def keep_policies(body: kopf.Body, meta: kopf.Meta, logger: kopf.Logger, **_: Any) -> None:
     """The finalizer kopf holds for this handler is released whatever happens here."""
     orphaned, problems = orphan_policies(meta["name"])
     if orphaned:
         logger.info("kept %d policy object(s) after deletion: %s", len(orphaned), ", ".join(orphaned))
+        kopf.info(body, reason="PoliciesOrphaned", message=f"kept after deletion: {', '.join(orphaned)}"[:1000])
     for problem in problems:
         logger.warning("could not orphan a policy (it may be deleted with the pattern): %s", problem)
 

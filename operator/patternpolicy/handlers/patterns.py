@@ -52,28 +52,35 @@ def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status:
         # CRD was installed a moment ago is already known (CRD events may arrive after this pattern's).
         runtime.catalog().invalidate()
         catalog = runtime.resolving_catalog(runtime.catalog().get())
-        choice = choose_engine(runtime.facts().get(), pattern.spec.policy_generation.engine)
+        requested = pattern.spec.policy_generation.engine
+        choice = choose_engine(runtime.facts().get(), runtime.default_engine() if requested == "auto" else requested)
     except KubeError as exc:
         raise kopf.TemporaryError(f"cluster not ready: {exc}", delay=15) from exc
     if choice.target is None:
         # Checked before analysis: no model call is spent on a pattern that cannot be enforced yet.
         patch.status.update(pattern_status_no_engine(current, ref.generation, choice.reason))
+        kopf.warn(body, reason="EngineUnavailable", message=f"no policy engine, retrying in 60s: {choice.reason}")
         raise kopf.TemporaryError(f"no policy engine: {choice.reason}", delay=60)
     try:
         generated = run_pipeline(pattern, runtime.analyzer(), catalog, field_check=runtime.field_check(),
                                  engine=choice.target)
     except PipelineError as exc:
         patch.status.update(pattern_status_invalid(current, ref.generation, str(exc)))
+        kopf.warn(body, reason="InvalidSpec", message=str(exc)[:1000])
         raise kopf.PermanentError(str(exc)) from exc
     except ModelError as exc:
         patch.status.update(pattern_status_waiting(current, ref.generation, str(exc)))
         # A rejection (key, retired model id) is fixed by a settings change and a restart; until then the
         # status names the setting, and the retry costs one refused request a minute.
+        kopf.warn(body, reason="ModelUnavailable", message=f"retrying in 60s: {exc}"[:1000])
         raise kopf.TemporaryError(f"model unavailable: {exc}", delay=60) from exc
     if NO_SCHEMA in generated.analysis.reason or any(
             NO_SCHEMA in reason for dropped in generated.dropped for reason in dropped.reasons):
         runtime.cluster_changed()
         raise kopf.TemporaryError("a target kind's schema is not published yet; retrying", delay=5)
+    kopf.info(body, reason="PatternAnalyzed", message=(
+        f"analysed by {generated.analysis.analyzer}: {len(generated.analysis.rules)} rule(s), "
+        f"{len(generated.policies)} policy object(s), {len(generated.dropped)} rule(s) dropped"))
     proposal: str | None = None
     if generated.enforceable:
         body_ = build_proposal(generated)

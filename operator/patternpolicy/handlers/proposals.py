@@ -85,9 +85,14 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
         decision = decide(spec_, status_)
         if status_["phase"] == "Invalid":
             kopf.warn(body, reason="ValidationFailed", message=status_["conditions"][-1]["message"][:1000])
+        else:
+            kopf.info(body, reason="ProposalValidated", message=f"validated ({status_.get('diffSummary', '')}); "
+                                                                "awaits approval")
     if decision.action == "reset-void":
         patch.status["approvalVoided"] = False
     elif decision.action == "apply":
+        digest = decision.digest.removeprefix("sha256:")[:12]
+        kopf.info(body, reason="ProposalApproved", message=f"approved for digest {digest}; applying")
         try:
             applied = apply_proposal(dict(body), adopt=lambda obj: kopf.adopt(obj, owner=body))
         except KubeError as exc:
@@ -102,4 +107,7 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
                              "observedGeneration": generation})
         replaced = f"; superseded {', '.join(applied.superseded)}" if applied.superseded else ""
         kopf.info(body, reason="PolicyApplied", message=f"applied {len(applied.policies)} policy object(s){replaced}")
+        if applied.removed:
+            kopf.info(body, reason="PolicyRemoved", message=f"removed {', '.join(applied.removed)} (dropped by "
+                                                            "this proposal)"[:1000])
         _record_on_pattern(spec_, name, applied.policies)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import kopf
 
 from patternpolicy.adapters.cluster_facts import cached_facts
 from patternpolicy.adapters.cluster_schemas import ClusterOpenAPISchemas
@@ -126,3 +129,14 @@ def catalog() -> TtlCache[KindCatalog]:
 
 def facts() -> TtlCache[ClusterFacts]:
     return _current.facts
+
+
+ENGINES = ("auto", "ValidatingPolicy", "ClusterPolicy", "ValidatingAdmissionPolicy")
+
+
+def default_engine() -> str:
+    """What `engine: auto` means on this installation (PATTERNPOLICY_ENGINE, the chart's `engine` value)."""
+    chosen = os.environ.get("PATTERNPOLICY_ENGINE", "auto") or "auto"
+    if chosen not in ENGINES:
+        raise kopf.PermanentError(f"PATTERNPOLICY_ENGINE={chosen!r} is not one of {', '.join(ENGINES)}")
+    return chosen

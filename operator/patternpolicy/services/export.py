@@ -10,10 +10,10 @@ from patternpolicy.constants import GROUP, PROPOSAL_PLURAL, VERSION
 from patternpolicy.services.generate import (
     GenerateReport,
     PatternReport,
-    prepare_output,
     write_pattern_files,
     write_report,
 )
+from patternpolicy.services.output_dir import staged
 from patternpolicy.validate.kyverno_suite import has_custom_kinds
 
 
@@ -42,8 +42,13 @@ def export(out: Path, include_pending: bool = False) -> GenerateReport:
     # Suites of custom kinds carry their CRDs, so `kyverno test` can run them outside the cluster.
     custom_kinds = any(has_custom_kinds(p["spec"].get("tests") or []) for p in newest.values())
     crds = list_crds() if custom_kinds else []
-    prepare_output(out)
     report = GenerateReport()
+    with staged(out) as work:
+        _write(work, newest, crds, report)
+    return report
+
+
+def _write(out: Path, newest: dict[str, dict[str, Any]], crds: list[dict[str, Any]], report: GenerateReport) -> None:
     for pattern, proposal in sorted(newest.items()):
         entry = PatternReport(pattern=pattern, outcome="policies", analyzer="exported",
                               reason=f"from {proposal['metadata']['name']} ({proposal['status']['phase']})",
@@ -52,4 +57,3 @@ def export(out: Path, include_pending: bool = False) -> GenerateReport:
                             proposal["spec"].get("tests") or [], entry, crds)
         report.patterns.append(entry)
     write_report(report, out)
-    return report

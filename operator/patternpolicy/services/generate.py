@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -18,10 +18,10 @@ from patternpolicy.compile.engines import EngineTarget
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.services.files import LoadProblem, load_patterns
+from patternpolicy.services.output_dir import check_owned, staged
 from patternpolicy.services.pipeline import FieldCheck, Generated, PipelineError, run_pipeline
 from patternpolicy.validate.kyverno_suite import suite_files
 
-MARKER = ".patternpolicy-output"
 Outcome = Literal["policies", "declined", "error"]
 
 
@@ -48,27 +48,16 @@ class GenerateReport:
     def ok(self) -> bool:
         return not self.problems and all(p.outcome != "error" for p in self.patterns)
 
+    def shortfalls(self) -> list[str]:
+        """What `generate --strict` fails on besides errors: declined patterns and behaviour not proven."""
+        found = [f"{p.pattern}: declined: {p.reason}" for p in self.patterns if p.outcome == "declined"]
+        found += [f"{p.pattern}: behaviour {p.behaviour}" for p in self.patterns
+                  if p.outcome == "policies" and not p.behaviour.startswith("passed")]
+        return found
 
-def check_output(out: Path) -> None:
-    """Refuses, before any work, a directory with policies/ or tests/ that patternpolicy did not write."""
-    owned = [out / "policies", out / "tests"]
-    if any(p.exists() for p in owned) and not (out / MARKER).exists():
-        raise FileExistsError(f"{out} has policies/ or tests/ not written by patternpolicy; choose another -o")
-
-
-def prepare_output(out: Path, keep: Collection[str] = ()) -> None:
-    """Owns `policies/` and `tests/` under out; `keep`: patterns whose earlier files stay (not analysed now)."""
-    check_output(out)
-    out.mkdir(parents=True, exist_ok=True)
-    for owned in (out / "policies", out / "tests"):
-        for path in owned.iterdir() if owned.is_dir() else ():
-            if path.name in keep:
-                continue
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
-    (out / MARKER).write_text("written by patternpolicy generate; policies/ and tests/ are replaced on each run\n")
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "patterns": [asdict(p) for p in self.patterns],
+                "problems": [asdict(p) for p in self.problems]}
 
 
 def _write_suite(directory: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
@@ -98,20 +87,33 @@ def _behaviour(suite_dir: Path, verify: bool) -> tuple[bool, str]:
 
 def write_pattern_files(out: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
                         report: PatternReport, crds: Sequence[Mapping[str, Any]] = ()) -> None:
-    """policies/<pattern>/<policy>.yaml and the tests/<pattern>/ suite that proves them."""
-    policy_dir = out / "policies" / name
+    """policies/<policy>.yaml (flat: one directory a GitOps tool syncs) and the tests/<pattern>/ suite."""
+    policy_dir = out / "policies"
     policy_dir.mkdir(parents=True, exist_ok=True)
     policy_paths = []
     by_name: dict[str, list[dict[str, Any]]] = {}
     for policy in policies:  # a VAP and its binding share a name and a file
         by_name.setdefault(policy["metadata"]["name"], []).append(policy)
+    taken = [n for n in by_name if (policy_dir / f"{n}.yaml").exists()]
+    if taken:
+        report.outcome, report.reason = "error", f"policy name already written for another pattern: {', '.join(taken)}"
+        return
     for policy_name, objects in by_name.items():
         path = policy_dir / f"{policy_name}.yaml"
         path.write_text(yaml.safe_dump_all(objects, sort_keys=False))
-        policy_paths.append(f"../../policies/{name}/{path.name}")
+        policy_paths.append(f"../../policies/{path.name}")
         report.files.append(str(path.relative_to(out)))
         report.policies.append(policy_name)
     _write_suite(out / "tests" / name, name, policies, tests, policy_paths, crds)
+
+
+def write_kustomization(report: GenerateReport, out: Path) -> None:
+    """Lists exactly the policy files: `kubectl apply -k`, Argo CD and Flux never see samples or test kinds."""
+    files = sorted(f for p in report.patterns for f in p.files)
+    doc = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": files}
+    (out / "kustomization.yaml").write_text(
+        "# Written by patternpolicy: the policies only (tests/ holds samples that must never be applied).\n"
+        + yaml.safe_dump(doc, sort_keys=False))
 
 
 def _handle(generated: Generated, out: Path, verify: bool, crds: Sequence[Mapping[str, Any]]) -> PatternReport:
@@ -123,52 +125,88 @@ def _handle(generated: Generated, out: Path, verify: bool, crds: Sequence[Mappin
     if not generated.enforceable:
         return report
     write_pattern_files(out, name, generated.policies, generated.tests, report, crds)
+    if report.outcome == "error":
+        return report
     ok, report.behaviour = _behaviour(out / "tests" / name, verify)
     if not ok:
         # A policy that fails its own samples is never handed out.
-        shutil.rmtree(out / "policies" / name)
+        for file in report.files:
+            (out / file).unlink()
         report.outcome, report.files, report.reason = "error", [], "behaviour check failed"
         return report
     report.outcome = "policies"
     return report
 
 
+def _earlier_entries(out: Path) -> dict[str, dict[str, Any]]:
+    """The previous run's report entries by pattern (nothing when there is no readable report)."""
+    try:
+        data = json.loads((out / "report.json").read_text())
+        return {str(p["pattern"]): p for p in data.get("patterns") or [] if isinstance(p, dict) and "pattern" in p}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def _keep_earlier(out: Path, work: Path, entry: dict[str, Any] | None, report: PatternReport) -> bool:
+    """Carries a pattern's earlier policy files and suite into the new output (and its kustomization)."""
+    files = [f for f in (entry or {}).get("files") or [] if (out / f).is_file()]
+    for file in files:
+        target = work / "policies" / Path(file).name  # flat, also for outputs of the earlier nested layout
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(out / file, target)
+        report.files.append(str(target.relative_to(work)))
+    if files and (out / "tests" / report.pattern).is_dir():
+        shutil.copytree(out / "tests" / report.pattern, work / "tests" / report.pattern)
+    report.policies = list((entry or {}).get("policies") or []) if files else []
+    return bool(files)
+
+
+OnPattern = Callable[[int, int, str], None]  # (index, total, pattern name) as each pattern starts
+
+
 def generate(paths: list[Path], out: Path, analyzer: Analyzer, catalog: KindCatalog,
              verify: bool = True, engine: EngineTarget | None = None,
-             field_check: FieldCheck | None = None, crds: Sequence[Mapping[str, Any]] = ()) -> GenerateReport:
-    """`crds`: the CRD documents given with --crds; suites that test custom kinds carry them."""
+             field_check: FieldCheck | None = None, crds: Sequence[Mapping[str, Any]] = (),
+             on_pattern: OnPattern | None = None) -> GenerateReport:
+    """`crds`: the CRD documents given with --crds; suites that test custom kinds carry them.
+
+    Everything is written beside `out` first and swapped in when the run completes: an exception leaves `out`
+    as it was. A pattern the model could not analyse is an error in the report that keeps its earlier files.
+    """
     patterns, problems = load_patterns(paths)
     report = GenerateReport(problems=problems)
     if not patterns and not problems:
         problems.append(LoadProblem(", ".join(map(str, paths)), "no Pattern documents found"))
-    check_output(out)
+    check_owned(out)
     results: list[tuple[Pattern, Generated | Exception]] = []
-    for pattern in patterns:  # all analysis first: a model that fails leaves the earlier files in place
+    for index, pattern in enumerate(patterns):  # all analysis first: a model that fails keeps earlier files
+        if on_pattern is not None:
+            on_pattern(index, len(patterns), pattern.ref.name)
         try:
             results.append((pattern, run_pipeline(pattern, analyzer, catalog, field_check=field_check,
                                                   engine=engine)))
         except (PipelineError, ModelError) as exc:
             results.append((pattern, exc))
-    unanalysed = {p.ref.name for p, r in results if isinstance(r, ModelError)}
-    prepare_output(out, keep=unanalysed)
-    for pattern, result in results:
-        if isinstance(result, Exception):
-            name = pattern.ref.name
-            kept = name in unanalysed and (out / "policies" / name).exists()
-            report.patterns.append(PatternReport(
-                pattern=name, outcome="error", analyzer=analyzer.name if isinstance(result, ModelError) else "",
-                reason=str(result) + ("; its earlier policies are kept" if kept else "")))
-            continue
-        report.patterns.append(_handle(result, out, verify, crds))
-    write_report(report, out)
+    earlier = _earlier_entries(out)
+    with staged(out) as work:
+        for pattern, result in results:
+            if isinstance(result, Exception):
+                name = pattern.ref.name
+                entry = PatternReport(pattern=name, outcome="error", reason=str(result),
+                                      analyzer=analyzer.name if isinstance(result, ModelError) else "")
+                if isinstance(result, ModelError) and _keep_earlier(out, work, earlier.get(name), entry):
+                    entry.reason += "; its earlier policies are kept"
+                report.patterns.append(entry)
+                continue
+            report.patterns.append(_handle(result, work, verify, crds))
+        write_report(report, work)
     return report
 
 
 def write_report(report: GenerateReport, out: Path) -> None:
-    data = {"ok": report.ok, "patterns": [asdict(p) for p in report.patterns],
-            "problems": [asdict(p) for p in report.problems]}
-    (out / "report.json").write_text(json.dumps(data, indent=2) + "\n")
+    (out / "report.json").write_text(json.dumps(report.as_dict(), indent=2) + "\n")
     (out / "report.md").write_text(render_report(report))
+    write_kustomization(report, out)
 
 
 def render_report(report: GenerateReport) -> str:

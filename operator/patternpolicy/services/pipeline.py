@@ -7,14 +7,18 @@ file written for GitOps is exactly what the operator would propose.
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from patternpolicy import metrics
+from patternpolicy.adapters.anthropic_api import ModelError
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.compile.engines import OFFLINE_DEFAULTS, EngineTarget, compile_rule
 from patternpolicy.compile.scope import sample_namespace
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.stage import Discovery, discover
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Analysis, KindRef, Rule
 
@@ -35,6 +39,7 @@ class DroppedRule:
 class Generated:
     pattern: Pattern
     analysis: Analysis
+    discovery: Discovery = field(default_factory=Discovery)
     policies: list[dict[str, Any]] = field(default_factory=list)
     tests: list[dict[str, Any]] = field(default_factory=list)
     dropped: list[DroppedRule] = field(default_factory=list)
@@ -55,12 +60,30 @@ class Generated:
 
 def run_pipeline(pattern: Pattern, analyzer: Analyzer, catalog: KindCatalog,
                  field_check: FieldCheck | None = None, engine: EngineTarget | None = None) -> Generated:
-    """`engine`: what the cluster runs (detected); None offline, where the pattern's choice or the default wins."""
+    """Discover kinds, analyse, check fields, compile (ARCHITECTURE.md's flow, in that order).
+
+    `engine`: what the cluster runs (detected); None offline, where the pattern's choice or the default wins.
+    """
     target = engine or OFFLINE_DEFAULTS[pattern.spec.policy_generation.engine]
     if not pattern.spec.policy_generation.enabled:
         return Generated(pattern, Analysis.declined("none", "policy generation is disabled for this pattern"))
-    analysis = analyzer.analyze(pattern, catalog)
-    result = Generated(pattern, analysis)
+    started = time.perf_counter()
+    discovery = discover(pattern, catalog)
+    try:
+        analysis = analyzer.analyze(pattern, catalog, discovery)
+    except ModelError:
+        metrics.MODEL_ERRORS.labels(analyzer.name).inc()
+        metrics.ANALYSER_CALLS.labels(analyzer.name, "error").inc()
+        raise
+    except Exception:
+        metrics.ANALYSER_CALLS.labels(analyzer.name, "error").inc()
+        raise
+    if analysis.input_tokens:
+        metrics.MODEL_TOKENS.labels(analysis.analyzer).inc(analysis.input_tokens)
+    # The status and the report show what discovery found, whichever analyser ran.
+    analysis = analysis.model_copy(update={"kinds_found": discovery.kinds_found(),
+                                           "notes": [*analysis.notes, *discovery.notes]})
+    result = Generated(pattern, analysis, discovery)
     for rule in analysis.rules:
         problems = field_check(rule) if field_check else []
         if problems:
@@ -75,6 +98,8 @@ def run_pipeline(pattern: Pattern, analyzer: Analyzer, catalog: KindCatalog,
              "resource": _placed(s.resource, namespace, rule.targets, keep=rule.namespace_sensitive)}
             for s in rule.samples
         ]
+    metrics.ANALYSER_CALLS.labels(analysis.analyzer, "enforceable" if result.enforceable else "declined").inc()
+    metrics.GENERATION_SECONDS.labels(analysis.analyzer).observe(time.perf_counter() - started)
     return result
 
 

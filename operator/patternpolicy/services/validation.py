@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from patternpolicy import metrics
 from patternpolicy.adapters.kube import KubeTransientError
 from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, SuiteRun, run_suite
 from patternpolicy.validate.kyverno_suite import suite_files
@@ -70,6 +71,8 @@ def validate(name: str, spec: dict[str, Any], dry_run: DryRun | None,
         "behaviour": behaviour_check(name, policies, tests, crds=crds),
     }
     valid = all(r["result"] != "Failed" for r in results.values())
+    for stage in (stage for stage, r in results.items() if r["result"] == "Failed"):
+        metrics.VALIDATION_FAILURES.labels(stage).inc()
     if impact is not None:
         results["impact"] = impact(policies) if valid else check("Skipped", "not run: the proposal is invalid")
     return results, valid

@@ -6,6 +6,7 @@ can re-run `kyverno test` on it in their own CI.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -74,30 +75,68 @@ def _trimmed(crd: Mapping[str, Any]) -> dict[str, Any]:
             "metadata": {"name": meta.get("name")}, "spec": crd.get("spec")}
 
 
+Identity = tuple[str, str, str, str]  # apiVersion, kind, namespace, name
+
+
+def _identity(resource: Mapping[str, Any]) -> Identity:
+    meta = resource.get("metadata") or {}
+    return (str(resource.get("apiVersion", "")), str(resource["kind"]), str(meta.get("namespace", "")),
+            str(meta["name"]))
+
+
+def _unique_names(resources: list[dict[str, Any]]) -> dict[Identity, str]:
+    """A name per sample that no other sample of the suite has.
+
+    `kyverno test` matches expected results to resources by name alone (kind, apiVersion and
+    namespace in a result do not tell two resources apart; Kyverno 1.19 CLI): a Pod and a Deployment
+    both called `bad` would each be checked against the other's verdict too. The first sample keeps
+    its name; a later one of another kind or namespace gets the kind (then the namespace) appended.
+    """
+    names: dict[Identity, str] = {}
+    taken: set[str] = set()
+    for resource in resources:
+        identity = _identity(resource)
+        if identity in names:
+            continue
+        _, kind, namespace, name = identity
+        fallbacks = (f"{name}-{kind.lower()}-{n}" for n in itertools.count(2))
+        tried = itertools.chain([name, f"{name}-{kind.lower()}", f"{name}-{kind.lower()}-{namespace}".rstrip("-")],
+                                fallbacks)
+        unique = next(c for c in tried if c not in taken)
+        names[identity] = unique
+        taken.add(unique)
+    return names
+
+
+def _renamed(resource: dict[str, Any], name: str) -> dict[str, Any]:
+    if resource["metadata"]["name"] == name:
+        return resource
+    return {**resource, "metadata": {**resource["metadata"], "name": name}}
+
+
 def suite_files(name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
                 crds: Sequence[Mapping[str, Any]] = ()) -> dict[str, str]:
     """File name -> content. `tests` items: {policy, expect, resource}; `crds`: CRDs that may serve their kinds."""
     kinds = {p["metadata"]["name"]: p["kind"] for p in policies if p["kind"] != "ValidatingAdmissionPolicyBinding"}
     grouped: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
     resources: list[dict[str, Any]] = []
-    seen: set[tuple[str, str, str]] = set()
+    names = _unique_names([t["resource"] for t in tests])
     namespaces: set[str] = set()
     for test in tests:
         resource = test["resource"]
         meta = resource.get("metadata", {})
-        grouped[(test["policy"], test.get("rule", ""), resource["kind"], test["expect"])].append(meta["name"])
-        identity = (resource["kind"], meta.get("namespace", ""), meta["name"])
-        if identity not in seen:
-            seen.add(identity)
-            resources.append(resource)
+        identity = _identity(resource)
+        grouped[(test["policy"], test.get("rule", ""), resource["kind"], test["expect"])].append(names[identity])
+        if not any(_identity(r) == identity for r in resources):
+            resources.append(_renamed(resource, names[identity]))
         if meta.get("namespace"):
             namespaces.add(meta["namespace"])
         elif resource["kind"] != "Namespace":
             # The CLI puts every object without a namespace, cluster-scoped ones too, in `default` and
             # looks that namespace up: it must exist in the values, or the whole suite errors out.
             namespaces.add(CLI_DEFAULT_NAMESPACE)
-    results = [_result(kinds.get(policy, "ValidatingPolicy"), kind, policy, rule, names, expect)
-               for (policy, rule, kind, expect), names in sorted(grouped.items())]
+    results = [_result(kinds.get(policy, "ValidatingPolicy"), kind, policy, rule, matched, expect)
+               for (policy, rule, kind, expect), matched in sorted(grouped.items())]
     test_doc = {
         "apiVersion": CLI_API_VERSION, "kind": "Test", "metadata": {"name": name},
         "policies": [POLICY_FILE], "resources": [RESOURCE_FILE], "variables": VALUES_FILE, "results": results,

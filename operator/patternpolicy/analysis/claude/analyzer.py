@@ -14,6 +14,7 @@ from patternpolicy.analysis.claude.prompt import SYSTEM, candidate_kinds, estima
 from patternpolicy.analysis.claude.schema import TOOL_NAME, Proposal, ProposedRule, tool_definition
 from patternpolicy.analysis.podspec import POD_VARIABLES
 from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.stage import Discovery
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Analysis, KindRef, Rule, Sample, Validation, Variable, Verdict
 
@@ -103,9 +104,9 @@ class ClaudeAnalyzer:
         self.max_attempts = max_attempts
         self.verifier = verifier
 
-    def analyze(self, pattern: Pattern, catalog: KindCatalog) -> Analysis:
+    def analyze(self, pattern: Pattern, catalog: KindCatalog, discovery: Discovery) -> Analysis:
         tool = tool_definition()
-        candidates, subjects = candidate_kinds(pattern, catalog)
+        candidates, subjects = candidate_kinds(discovery)
         user = user_message(pattern, candidates, subjects)
         estimate = estimate_tokens(SYSTEM, user, json.dumps(tool))
         log.info("pattern %s: prompt of about %d input tokens (budget %d)", pattern.ref.name, estimate, TOKEN_BUDGET)
@@ -117,16 +118,17 @@ class ClaudeAnalyzer:
             input_tokens += reply.input_tokens or estimate_tokens(SYSTEM, json.dumps(messages), json.dumps(tool))
             problems, analysis = self._check(reply, pattern, catalog, candidates)
             if analysis is not None:
-                return analysis.model_copy(update={"input_tokens": input_tokens, "attempts": attempt}).with_subjects(
-                    [s.describe() for s in subjects.found], subjects.note)
+                return analysis.model_copy(update={"input_tokens": input_tokens, "attempts": attempt})
+            if attempt < self.max_attempts:
+                log.warning("pattern %s: model answer %d/%d rejected, asking again: %s", pattern.ref.name, attempt,
+                            self.max_attempts, "; ".join(problems)[:500])
             # The assistant turn goes back exactly as received: thinking blocks are signed and bound to
             # the conversation, and an altered or missing one is a 400 on the next call.
             messages.append({"role": "assistant", "content": reply.content or [{"type": "text", "text": "(empty)"}]})
             messages.append({"role": "user", "content": feedback(reply, problems)})
         return Analysis(analyzer=self.name, enforceable=False, input_tokens=input_tokens, attempts=self.max_attempts,
                         reason=f"model output failed validation after {self.max_attempts} attempts: "
-                               + "; ".join(problems)[:1500]).with_subjects(
-            [s.describe() for s in subjects.found], subjects.note)
+                               + "; ".join(problems)[:1500])
 
     def _check(self, reply: Reply, pattern: Pattern, catalog: KindCatalog,
                candidates: list[KindRef]) -> tuple[list[str], Analysis | None]:

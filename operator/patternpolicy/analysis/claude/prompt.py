@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from patternpolicy.analysis.offline.context import Context
 from patternpolicy.analysis.podspec import POD_VARIABLES, pod_spec_path
-from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.stage import Discovery
 from patternpolicy.discovery.subjects import Subjects
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import KindRef
@@ -25,13 +24,9 @@ Answer only by calling the propose_rules tool, exactly once, with the whole prop
 enforceable=false); a plain-text answer cannot be used."""
 
 
-def candidate_kinds(pattern: Pattern, catalog: KindCatalog) -> tuple[list[KindRef], Subjects]:
-    """Named kinds, kinds the capability index found the text describes, and pod kinds for pod words."""
-    ctx = Context.build(pattern, catalog)
-    kinds = ctx.subject_kinds(confident=False)  # the model judges weak matches itself
-    if not kinds or ctx.mentions_pods():
-        kinds += [k for k in ctx.pod_targets() or [] if k not in kinds]
-    return kinds[:16], ctx.subjects
+def candidate_kinds(discovery: Discovery) -> tuple[list[KindRef], Subjects]:
+    """Discovery's wider candidate list (named, described, sibling and related kinds; the model judges)."""
+    return discovery.kinds(), Subjects(discovery.candidates, discovery.note)
 
 
 def user_message(pattern: Pattern, kinds: list[KindRef], subjects: Subjects | None = None) -> str:

@@ -28,6 +28,7 @@ from patternpolicy.analysis.offline.scope import unconfigured_scope
 from patternpolicy.analysis.offline.text import PatternText
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.discovery.entries import split_camel
+from patternpolicy.discovery.stage import Discovery
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Analysis
 
@@ -64,9 +65,8 @@ def kind_words(catalog: KindCatalog) -> frozenset[str]:
 class OfflineAnalyzer:
     name = "offline"
 
-    def analyze(self, pattern: Pattern, catalog: KindCatalog) -> Analysis:
-        ctx = Context.build(pattern, catalog)
-        return self._analyze(ctx).with_subjects([s.describe() for s in ctx.subjects.found], ctx.subjects.note)
+    def analyze(self, pattern: Pattern, catalog: KindCatalog, discovery: Discovery) -> Analysis:
+        return self._analyze(Context.build(pattern, catalog, discovery))
 
     def _analyze(self, ctx: Context) -> Analysis:
         # Detectors read only the sentences about the rule (what it is, its title, verdicts on it):

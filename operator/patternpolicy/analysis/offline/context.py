@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from patternpolicy.analysis.offline.claims import Claim
 from patternpolicy.analysis.offline.text import PatternText
 from patternpolicy.analysis.podspec import pod_kinds
 from patternpolicy.discovery.catalog import POD_CONTROLLERS, KindCatalog
-from patternpolicy.discovery.subjects import Subjects, find_subjects
+from patternpolicy.discovery.stage import Discovery
+from patternpolicy.discovery.subjects import Subjects, operative_sentences
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import KindRef, Rule
 
@@ -17,15 +17,7 @@ _POD_WORDS = ("pod", "container", "workload", "image")
 # Word overlap a described kind needs before the offline analyser writes a rule on it (the Azure
 # examples share 0.5-0.6 of their words with FlexibleServer; pure-meaning matches share none).
 DESCRIBED_MIN_OVERLAP = 0.2
-_OPERATIVE = re.compile(
-    r"\b(must|should|shall|require\w*|ensure\w*|validat\w*|prevent\w*|disallow\w*|restrict\w*|forbid\w*|"
-    r"block\w*|prohibit\w*|enforce\w*|den(y|ies|ied)|not allowed|only|never|cannot|may not|check\w*)\b", re.I)
-
-
-def operative_sentences(text: str) -> list[str]:
-    """Sentences that state the rule (a requirement or prohibition), as opposed to background."""
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
-    return [s for s in sentences if _OPERATIVE.search(s)]
+__all__ = ["DESCRIBED_MIN_OVERLAP", "Context", "Finding", "operative_sentences"]
 
 
 @dataclass(frozen=True)
@@ -38,25 +30,10 @@ class Context:
     subjects: Subjects = field(default_factory=Subjects)
 
     @classmethod
-    def build(cls, pattern: Pattern, catalog: KindCatalog) -> Context:
-        named: list[KindRef] = []
-        for hint in pattern.spec.suggested_resources:
-            kind = catalog.by_kind(hint)
-            if kind is not None and kind not in named:
-                named.append(kind)
-        # Kinds named where the rule is stated count; kinds in background sentences
-        # ("... of your application or Deployment") do not. The rationale only explains.
-        operative = operative_sentences(pattern.spec.description)
-        if not named:
-            for sentence in operative:
-                for mention in catalog.mentions(sentence):
-                    if mention.kind not in named:
-                        named.append(mention.kind)
-        # Hints are the author's own answer to "which kinds"; nothing is searched for then.
-        subjects = (Subjects() if pattern.spec.suggested_resources
-                    else find_subjects(catalog, operative or [pattern.spec.description]))
+    def build(cls, pattern: Pattern, catalog: KindCatalog, discovery: Discovery) -> Context:
+        """The confident part of discovery: named kinds and what the index found (not the wider candidates)."""
         text = PatternText(pattern.spec.text())
-        return cls(pattern=pattern, text=text, catalog=catalog, named=tuple(named), subjects=subjects)
+        return cls(pattern=pattern, text=text, catalog=catalog, named=discovery.named, subjects=discovery.subjects)
 
     def described(self, confident: bool = True) -> list[KindRef]:
         """Kinds the text describes without naming them (found by meaning, not by name).

@@ -1,0 +1,1 @@
+"""What the command line needs around its verbs: exit codes, error lines, output formats, progress."""
