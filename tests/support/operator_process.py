@@ -11,11 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 STARTED = "engine auto:"  # logged by the start-up handler once the cluster has been read
-# `patternpolicy run` itself, with INFO logging on (as `kopf run --verbose` would): the start-up line and
-# kopf's handler and retry messages are what the tests wait for and read.
-LAUNCH = ("import logging, sys; "
-          "logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s [%(name)s] %(message)s'); "
-          "from patternpolicy.cli import main; sys.exit(main(['run', '--standalone']))")
 
 
 class OperatorProcess:
@@ -38,7 +33,7 @@ class OperatorProcess:
         with self.log.open("ab") as handle:
             handle.write(f"\n=== start #{self.starts} ===\n".encode())
             handle.flush()
-            self.proc = subprocess.Popen([sys.executable, "-c", LAUNCH],
+            self.proc = subprocess.Popen([sys.executable, "-m", "patternpolicy.cli", "run", "--standalone"],
                                          stdout=handle, stderr=subprocess.STDOUT, env=self.env,
                                          start_new_session=True)
         deadline = time.monotonic() + timeout
