@@ -67,10 +67,19 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _approve(args: argparse.Namespace) -> int:
-    from patternpolicy.adapters.kube import approve_proposal, use_kubeconfig
+    from patternpolicy.adapters.kube import approve_proposal, get_pattern, get_proposal, use_kubeconfig
+    from patternpolicy.reconcile.approval import approval_refusal
 
     use_kubeconfig(args.kubeconfig, args.context)
-    print(approve_proposal(args.name))
+    proposal = get_proposal(args.name)
+    if proposal is None:
+        raise UsageError(f"PolicyProposal {args.name} not found")
+    pattern = get_pattern(str((proposal.get("spec") or {}).get("patternRef", {}).get("name", "")))
+    refusal = approval_refusal(proposal, pattern, args.allow_unproven)
+    if refusal:  # the operator would refuse it too: say why now (docs/approval.md)
+        print(f"error: not approved: {refusal}", file=sys.stderr)
+        return Exit.FINDINGS
+    print(approve_proposal(args.name, proposal["metadata"]["resourceVersion"], args.allow_unproven))
     return Exit.OK
 
 
@@ -216,6 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     approve = sub.add_parser("approve", parents=_common(cluster=True), help="approve a PolicyProposal")
     approve.add_argument("name")
+    approve.add_argument("--allow-unproven", action="store_true",
+                         help="also set spec.allowUnproven: apply although no engine proved the behaviour")
     approve.set_defaults(func=_approve)
 
     bench = sub.add_parser("bench", parents=_common(data=True),

@@ -14,7 +14,7 @@ from kopf.testing import KopfRunner
 from kubernetes import client, config
 
 from tests.support.controlplane import ControlPlane, control_plane
-from tests.support.kube import install_crds
+from tests.support.kube import install_crds, install_guard
 
 ROOT = Path(__file__).resolve().parents[2]
 # Read by the handlers at import: check applied policies every 2 s instead of every minute.
@@ -33,6 +33,7 @@ def cluster(binaries: Path, tmp_path_factory: pytest.TempPathFactory,
                    for p in sorted((binaries / "crds" / "policies.kyverno.io").glob("*validatingpolicies.yaml"))]
         kyverno.append(yaml.safe_load((binaries / "crds" / "kyverno" / "kyverno.io_clusterpolicies.yaml").read_text()))
         install_crds(ext, crds + kyverno)
+        install_guard(client.ApiClient(), ROOT)
         yield cp
 
 
@@ -49,6 +50,7 @@ def bare_cluster(binaries: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         config.load_kube_config(str(cp.kubeconfig), client_configuration=cfg)
         crds = [yaml.safe_load(p.read_text()) for p in sorted((ROOT / "crds").glob("*.yaml"))]
         install_crds(client.ApiextensionsV1Api(client.ApiClient(cfg)), crds)
+        install_guard(client.ApiClient(cfg), ROOT)
         yield cp
 
 

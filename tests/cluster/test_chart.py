@@ -132,7 +132,7 @@ def test_lean_install_without_metrics_impact_or_own_account(helm: Path, tmp_path
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "preexisting", "namespace": "dry-lean"}]
     (guard,) = by_kind(docs, "ValidatingAdmissionPolicyBinding")
     assert guard["spec"]["paramRef"]["name"] == "preexisting" and guard["metadata"]["name"].startswith("lean-operator")
-    assert "PATTERNPOLICY_METRICS_PORT" not in env_of(docs)
+    assert env_of(docs)["PATTERNPOLICY_METRICS_PORT"] == "off"  # metrics disabled: no endpoint at all
     apply(client.ApiClient(), docs, dry_run=True)
 
 

@@ -55,19 +55,61 @@ def test_orphan_finalizer_is_released_even_without_applied_policies(api: client.
     eventually(lambda: get_or_none(api, G, V, "patterns", "never-applied") is None, what="pattern deleted")
 
 
-def test_hand_deleted_policy_is_reported_and_recreated_only_after_approval(
-        api: client.CustomObjectsApi, operator: KopfRunner) -> None:
-    applied_pattern(api, "drift")
-    api.delete_cluster_custom_object(*VP, "drift-no-privileged")
-    status = eventually(lambda: (s := proposal(api, "drift-g1").get("status", {})).get("phase") == "Pending" and s,
-                        what="drift noticed")
-    drifted = {c["type"]: c for c in status["conditions"]}["Drifted"]
-    assert drifted["reason"] == "PolicyDeleted" and "drift-no-privileged" in drifted["message"]
-    assert api.get_cluster_custom_object(G, V, "patterns", "drift")["status"]["summary"] == "Drifted (drift-g1)"
-    assert get_or_none(api, *VP, "drift-no-privileged") is None, "not re-created without a new approval"
+def phases_seen(api: client.CustomObjectsApi, name: str, seen: set[str]) -> dict[str, Any]:
+    status = proposal(api, name).get("status", {})
+    seen.add(status.get("phase"))
+    return status
 
-    api.patch_cluster_custom_object(G, V, "policyproposals", "drift-g1", {"spec": {"approved": False}})
-    eventually(lambda: proposal(api, "drift-g1")["status"].get("approvalVoided") is False, what="void reset")
-    api.patch_cluster_custom_object(G, V, "policyproposals", "drift-g1", {"spec": {"approved": True}})
-    eventually(lambda: get_or_none(api, *VP, "drift-no-privileged"), what="re-created after approval")
+
+def test_content_drift_is_restored_and_reported(api: client.CustomObjectsApi, operator: KopfRunner) -> None:
+    applied_pattern(api, "drift")
+    eventually(lambda: proposal(api, "drift-g1").get("status", {}).get("phase") == "Applied", what="Applied")
+    approved = api.get_cluster_custom_object(*VP, "drift-no-privileged")["spec"]
+    seen: set[str] = set()
+
+    # A hand edit that turns the rule off, and an addition that would exempt everything.
+    api.patch_cluster_custom_object(*VP, "drift-no-privileged", {"spec": {
+        "validations": [{"expression": "true", "message": "disabled"}],
+        "matchConditions": [{"name": "never", "expression": "false"}]}})
+    eventually(lambda: (phases_seen(api, "drift-g1", seen) and
+                        api.get_cluster_custom_object(*VP, "drift-no-privileged")["spec"] == approved),
+               what="approved content restored")
+    def cleared() -> dict[str, Any] | None:
+        found = {c["type"]: c for c in phases_seen(api, "drift-g1", seen)["conditions"]}.get("Drifted") or {}
+        return found if found.get("status") == "False" and "restored" in found.get("message", "") else None
+
+    drifted = eventually(cleared, what="Drifted cleared after repair")
+    assert drifted["status"] == "False" and "drift-no-privileged" in drifted["message"]
+    events = eventually(lambda: client.CoreV1Api().list_event_for_all_namespaces(
+        field_selector="involvedObject.name=drift-g1,reason=PolicyDrift").items, what="a drift Event")
+    assert events[0].type == "Warning"
+
+    # Deleted by hand: re-created from the approved content, no new approval needed.
+    api.delete_cluster_custom_object(*VP, "drift-no-privileged")
+    eventually(lambda: (phases_seen(api, "drift-g1", seen) and get_or_none(api, *VP, "drift-no-privileged")),
+               what="deleted policy re-created")
+    assert api.get_cluster_custom_object(*VP, "drift-no-privileged")["spec"] == approved
+    assert seen == {"Applied"}, f"drift must never show as another phase: {seen}"
+    eventually(lambda: api.get_cluster_custom_object(G, V, "patterns", "drift")["status"]["summary"]
+               == "Applied (drift-g1)", what="pattern summary back to Applied")
     api.delete_cluster_custom_object(G, V, "patterns", "drift")
+
+
+def test_deleted_proposal_leaves_the_pattern_status_and_is_proposed_again(api: client.CustomObjectsApi,
+                                                                         operator: KopfRunner) -> None:
+    applied_pattern(api, "again")
+    eventually(lambda: api.get_cluster_custom_object(G, V, "patterns", "again")["status"].get("appliedPolicies"),
+               what="pattern lists the applied policy")
+    first = proposal(api, "again-g1")["metadata"]["uid"]
+    api.delete_cluster_custom_object(G, V, "policyproposals", "again-g1")
+    # The garbage collector removes the policy with its proposal; the pattern stops claiming it.
+    eventually(lambda: get_or_none(api, *VP, "again-no-privileged") is None, timeout=60, what="policy collected")
+    eventually(lambda: not api.get_cluster_custom_object(G, V, "patterns", "again")["status"].get("appliedPolicies"),
+               what="pattern status without the deleted proposal's policies")
+    again = eventually(lambda: (p := proposal(api, "again-g1")) and p["metadata"]["uid"] != first
+                       and p.get("status", {}).get("phase") == "Pending" and p, timeout=60, what="proposed again")
+    assert again["spec"]["approved"] is False
+    status = eventually(lambda: (s := api.get_cluster_custom_object(G, V, "patterns", "again")["status"])
+                        ["summary"] == "Proposed (again-g1)" and s, what="pattern summary follows")
+    assert status["proposals"] == ["again-g1"]
+    api.delete_cluster_custom_object(G, V, "patterns", "again")

@@ -25,7 +25,9 @@ from tests.support.kube import eventually, get_or_none
 
 pytestmark = pytest.mark.cluster
 G, V = "patternpolicy.io", "v1alpha1"
-OPERATOR = "system:serviceaccount:patternpolicy-system:patternpolicy"
+# An account of its own: other tests install deploy/ and the chart, whose impact reader role is bound
+# to patternpolicy-system:patternpolicy and grants more than this test does.
+OPERATOR = "system:serviceaccount:least-privilege:patternpolicy"
 READER = "patternpolicy-impact-reader-test"
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -75,7 +77,7 @@ def as_operator(cluster: ControlPlane) -> Iterator[None]:
     _ignore_conflict(rbac.create_cluster_role_binding, {
         "metadata": {"name": READER},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": READER},
-        "subjects": [{"kind": "ServiceAccount", "name": "patternpolicy", "namespace": "patternpolicy-system"}]})
+        "subjects": [{"kind": "ServiceAccount", "name": "patternpolicy", "namespace": "least-privilege"}]})
     api = kube.api_client()
     api.set_default_header("Impersonate-User", OPERATOR)
     try:

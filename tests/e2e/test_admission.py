@@ -15,7 +15,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from tests.support.controlplane import ControlPlane, control_plane
-from tests.support.kube import eventually, get_or_none, install_crds
+from tests.support.kube import eventually, get_or_none, install_crds, install_guard
 from tests.support.kyverno_admission import kyverno_admission
 
 pytestmark = pytest.mark.e2e
@@ -36,6 +36,7 @@ def e2e(binaries: Path, kyverno_cli: Path, tmp_path_factory: pytest.TempPathFact
             crds += [d for f in sorted((binaries / "crds").rglob("*.yaml")) for d in yaml.safe_load_all(f.read_text())
                      if d]
             install_crds(client.ApiextensionsV1Api(api), crds)
+            install_guard(api, ROOT)
             with kyverno_admission(binaries / "kyverno-admission", cp.kubeconfig, api, workdir / "kyverno.log"):
                 log = workdir / "operator.log"
                 env = {**os.environ, "KUBECONFIG": str(cp.kubeconfig), "PATTERNPOLICY_KYVERNO": str(kyverno_cli)}

@@ -63,3 +63,24 @@ def test_a_pod_and_a_deployment_of_one_name_keep_their_own_verdicts(engine: str,
         ("Pod", ("shared",), "fail"), ("Deployment", ("shared-deployment",), "pass")}
     run = run_suite(tmp_path)
     assert run.passed, run.failures
+
+
+def test_a_compliant_and_a_violating_sample_of_one_kind_and_name_keep_their_verdicts(tmp_path: Path,
+                                                                                     kyverno_cli: Path) -> None:
+    """Seen in recorded model answers: compliant and violating HorizontalPodAutoscaler both called `web`."""
+    pattern = Pattern(ref=PatternRef(name="hostnet"), spec=PatternSpec(description="No host network for pods"))
+    allowed = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default"},
+               "spec": pod_spec(False)}
+    denied = {**allowed, "spec": pod_spec(True)}
+    base = rule()
+    same_name = base.model_copy(update={"samples": [Sample(resource=allowed, expect="allow"),
+                                                    Sample(resource=denied, expect="deny")]})
+    policies = compile_rule(pattern, same_name, OFFLINE_DEFAULTS["ValidatingPolicy"])
+    tests = [{"policy": policies[0]["metadata"]["name"], "rule": "no-host-network", "expect": s.expect,
+              "resource": s.resource} for s in same_name.samples]
+    for name, content in suite_files("hostnet", policies, tests).items():
+        (tmp_path / name).write_text(content)
+    resources = list(yaml.safe_load_all((tmp_path / "resources.yaml").read_text()))
+    assert [r["metadata"]["name"] for r in resources] == ["web", "web-pod"]
+    run = run_suite(tmp_path)
+    assert run.passed, run.failures

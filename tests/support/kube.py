@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
-from kubernetes import client
+import yaml
+from kubernetes import client, utils
 from kubernetes.client.exceptions import ApiException
 
 T = TypeVar("T")
@@ -22,6 +24,20 @@ def install_crds(ext: client.ApiextensionsV1Api, crds: list[dict[str, Any]]) -> 
     for crd in crds:
         eventually(lambda crd=crd: _established(ext, crd["metadata"]["name"]), timeout=30,
                    what=f"CRD {crd['metadata']['name']} established")
+
+
+def install_guard(api_client: client.ApiClient, root: Path) -> None:
+    """deploy/approval-guard.yaml and the ServiceAccount it names (without it every proposal write is denied):
+    the operator applies nothing without the guard (it fails closed)."""
+    account = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "patternpolicy-system"}},
+               {"apiVersion": "v1", "kind": "ServiceAccount",
+                "metadata": {"name": "patternpolicy", "namespace": "patternpolicy-system"}}]
+    for doc in account + list(yaml.safe_load_all((root / "deploy" / "approval-guard.yaml").read_text())):
+        try:
+            utils.create_from_dict(api_client, doc)
+        except utils.FailToCreateError as exc:
+            if not all(e.status == 409 for e in exc.api_exceptions):
+                raise
 
 
 def _established(ext: client.ApiextensionsV1Api, name: str) -> bool:

@@ -25,6 +25,10 @@ class KubeTransientError(KubeError):
     """Not an answer about the object: an admission webhook or the apiserver was briefly unavailable."""
 
 
+class KubeConflict(KubeError):
+    """Server-side apply refused: fields of the object are managed by someone else (HTTP 409)."""
+
+
 CONTEXT_ENV = "PATTERNPOLICY_KUBE_CONTEXT"  # set by --context; read by the operator's login too
 SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
 
@@ -126,16 +130,18 @@ def plural_of(obj: dict[str, Any]) -> tuple[str, str, str]:
     return group, version, plural
 
 
-def apply_cluster_object(obj: dict[str, Any], dry_run: bool = False) -> dict[str, Any]:
-    """Server-side apply of a cluster-scoped object we own (force: the operator is its only writer)."""
+def apply_cluster_object(obj: dict[str, Any], dry_run: bool = False, force: bool = True) -> dict[str, Any]:
+    """Server-side apply of a cluster-scoped object; without force a field of another manager is a KubeConflict."""
     group, version, plural = plural_of(obj)
     try:
         result = custom().patch_cluster_custom_object(
             group, version, plural, obj["metadata"]["name"], obj,
-            field_manager=c.FIELD_MANAGER, force=True, dry_run="All" if dry_run else None,
+            field_manager=c.FIELD_MANAGER, force=force, dry_run="All" if dry_run else None,
             _content_type=APPLY_PATCH, _request_timeout=TIMEOUT,
         )
     except ApiException as exc:
+        if exc.status == 409 and not force:
+            raise KubeConflict(f"{obj['kind']} {obj['metadata']['name']}: {explain(exc)}") from exc
         if exc.status in (500, 503, 504) or "failed calling webhook" in explain(exc):
             raise KubeTransientError(f"{obj['kind']} {obj['metadata']['name']}: {explain(exc)}") from exc
         if exc.status == 404:
@@ -156,16 +162,44 @@ def get_cluster_object(group: str, version: str, plural: str, name: str) -> dict
     return dict(found)
 
 
-def create_proposal(body: dict[str, Any]) -> bool:
-    """Creates the proposal; False if it already exists (a restart replays the same generation)."""
+def replace_cluster_object(obj: dict[str, Any]) -> None:
+    """PUT: the object becomes exactly `obj` (fields others added are dropped); needs metadata.resourceVersion."""
+    group, version, plural = plural_of(obj)
     try:
-        custom().create_cluster_custom_object(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, body,
-                                              _request_timeout=TIMEOUT)
+        custom().replace_cluster_custom_object(group, version, plural, obj["metadata"]["name"], obj,
+                                               field_manager=c.FIELD_MANAGER, _request_timeout=TIMEOUT)
     except ApiException as exc:
         if exc.status == 409:
-            return False
+            raise KubeConflict(f"{obj['kind']} {obj['metadata']['name']}: changed meanwhile") from exc
+        raise KubeError(f"{obj['kind']} {obj['metadata']['name']}: {explain(exc)}") from exc
+
+
+def list_cluster_objects(group: str, version: str, plural: str, label_selector: str | None = None
+                         ) -> list[dict[str, Any]]:
+    try:
+        found = custom().list_cluster_custom_object(group, version, plural, label_selector=label_selector,
+                                                    _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        raise KubeError(f"list {plural}: {explain(exc)}") from exc
+    return list(found.get("items") or [])
+
+
+def get_pattern(name: str) -> dict[str, Any] | None:
+    return get_cluster_object(c.GROUP, c.VERSION, c.PATTERN_PLURAL, name)
+
+
+def create_proposal(body: dict[str, Any]) -> dict[str, Any] | None:
+    """Creates the proposal and returns it as stored; None if it already exists (a restart replays a generation)."""
+    try:
+        created = custom().create_cluster_custom_object(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, body,
+                                                        _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        if exc.status == 409:
+            return None
         raise KubeError(f"create PolicyProposal {body['metadata']['name']}: {explain(exc)}") from exc
-    return True
+    if not created:  # the generated client may drop a 201 body: read it back
+        created = get_proposal(body["metadata"]["name"])
+    return dict(created or body)
 
 
 def get_proposal(name: str) -> dict[str, Any] | None:
@@ -180,11 +214,15 @@ def patch_status(plural: str, name: str, status: dict[str, Any]) -> None:
         raise KubeError(f"status of {plural}/{name}: {explain(exc)}") from exc
 
 
-def approve_proposal(name: str) -> str:
+def approve_proposal(name: str, resource_version: str | None = None, allow_unproven: bool = False) -> str:
+    """Sets spec.approved; with `resource_version`, only if the proposal is still the one that was read."""
+    spec: dict[str, Any] = {"approved": True, **({"allowUnproven": True} if allow_unproven else {})}
+    body: dict[str, Any] = {"spec": spec}
+    if resource_version:
+        body["metadata"] = {"resourceVersion": resource_version}
     try:
         custom().patch_cluster_custom_object(
-            c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, name, {"spec": {"approved": True}},
-            _request_timeout=TIMEOUT)
+            c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, name, body, _request_timeout=TIMEOUT)
     except ApiException as exc:
         raise KubeError(f"approve {name}: {explain(exc)}") from exc
     return f"policyproposal.{c.GROUP}/{name} approved"
@@ -202,11 +240,12 @@ def list_proposals(pattern: str) -> list[dict[str, Any]]:
     return sorted(items, key=lambda p: int((p.get("spec") or {}).get("patternRef", {}).get("generation", 0)))
 
 
-def delete_cluster_object(api_version: str, kind: str, name: str) -> bool:
-    """Deletes one object we applied; False when it was already gone."""
+def delete_cluster_object(api_version: str, kind: str, name: str, uid: str | None = None) -> bool:
+    """Deletes one object we applied (only that very object when `uid` is given); False when it was gone."""
     group, version, plural = plural_of({"apiVersion": api_version, "kind": kind})
+    options = client.V1DeleteOptions(preconditions=client.V1Preconditions(uid=uid)) if uid else None
     try:
-        custom().delete_cluster_custom_object(group, version, plural, name, _request_timeout=TIMEOUT)
+        custom().delete_cluster_custom_object(group, version, plural, name, body=options, _request_timeout=TIMEOUT)
     except ApiException as exc:
         if exc.status == 404:
             return False

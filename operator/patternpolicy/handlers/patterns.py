@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import time
 from typing import Any
 
 import kopf
 
 from patternpolicy import constants as c
 from patternpolicy.adapters.anthropic_api import ModelError
-from patternpolicy.adapters.kube import KubeError, create_proposal, get_proposal
+from patternpolicy.adapters.kube import KubeError, create_proposal, get_proposal, patch_status
 from patternpolicy.compile.choice import choose_engine
 from patternpolicy.compile.naming import proposal_name
 from patternpolicy.handlers import runtime
+from patternpolicy.handlers.summary import derived_status, refresh_pattern_status
 from patternpolicy.models.pattern import InvalidPattern, Pattern, PatternRef, parse_pattern_spec
 from patternpolicy.reconcile.proposals import build_proposal
+from patternpolicy.reconcile.provenance import provenance_of
 from patternpolicy.reconcile.status import (
     pattern_status_after_analysis,
     pattern_status_invalid,
@@ -22,6 +27,8 @@ from patternpolicy.reconcile.status import (
 )
 from patternpolicy.services.pipeline import PipelineError, run_pipeline
 from patternpolicy.validate.field_check import NO_SCHEMA
+
+RESYNC_INTERVAL = float(os.environ.get("PATTERNPOLICY_DRIFT_INTERVAL", "60"))
 
 
 def _already_handled(status: dict[str, Any], ref: PatternRef) -> bool:
@@ -32,11 +39,54 @@ def _already_handled(status: dict[str, Any], ref: PatternRef) -> bool:
     return get_proposal(proposal_name(ref)) is not None
 
 
+def _record_provenance(proposal: str, provenance: dict[str, Any]) -> None:
+    """Written right after creation (status cannot be set on create); a few tries, as a proposal left
+    without it is never applied (deleting it makes the operator propose again)."""
+    for attempt in range(3):
+        try:
+            patch_status(c.PROPOSAL_PLURAL, proposal, {"provenance": provenance})
+            return
+        except KubeError:
+            if attempt == 2:
+                raise
+            time.sleep(1)
+
+
 @kopf.on.resume(c.GROUP, c.VERSION, c.PATTERN_PLURAL)
 @kopf.on.create(c.GROUP, c.VERSION, c.PATTERN_PLURAL)
 @kopf.on.update(c.GROUP, c.VERSION, c.PATTERN_PLURAL, field="spec")
 def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Status,
                       patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
+    _propose(body, spec, meta, status, patch, logger, again=False)
+
+
+@kopf.timer(c.GROUP, c.VERSION, c.PATTERN_PLURAL, interval=RESYNC_INTERVAL, initial_delay=RESYNC_INTERVAL)
+def keep_proposed(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Status,
+                  patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
+    """Level-triggered: a proposal deleted by hand is proposed again; the summary follows the proposals."""
+    ref = PatternRef(name=meta["name"], uid=meta["uid"], generation=int(meta.get("generation") or 1))
+    analysis = dict(status).get("analysis") or {}
+    try:
+        gone = (analysis.get("generation") == ref.generation and analysis.get("enforceable") == "True"
+                and get_proposal(proposal_name(ref)) is None)
+    except KubeError as exc:
+        raise kopf.TemporaryError(f"cluster not ready: {exc}", delay=15) from exc
+    if gone:
+        logger.info("proposal %s was deleted: proposing generation %s again", proposal_name(ref), ref.generation)
+        _propose(body, spec, meta, status, patch, logger, again=True)
+    refresh_pattern_status(ref.name)
+
+
+@kopf.on.event(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, when=lambda type, **_: type == "DELETED")
+def proposal_deleted(type: str | None, body: kopf.Body, **_: Any) -> None:
+    """A deleted proposal disappears from its pattern's status at once (phases are reported by their handlers)."""
+    pattern = ((body.get("spec") or {}).get("patternRef") or {}).get("name")
+    if type == "DELETED" and pattern:
+        refresh_pattern_status(str(pattern))
+
+
+def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Status,
+             patch: kopf.Patch, logger: kopf.Logger, again: bool) -> None:
     ref = PatternRef(name=meta["name"], uid=meta["uid"], generation=int(meta.get("generation") or 1))
     current = dict(status)
     try:
@@ -45,7 +95,7 @@ def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status:
         patch.status.update(pattern_status_invalid(current, ref.generation, str(exc)))
         raise kopf.PermanentError(f"invalid Pattern: {exc}") from exc
     try:
-        if _already_handled(current, ref):
+        if not again and _already_handled(current, ref):
             logger.debug("generation %s already handled", ref.generation)
             return
         # A new generation is rare and analysed once: read discovery afresh, so that a kind whose
@@ -85,13 +135,21 @@ def reconcile_pattern(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status:
     if generated.enforceable:
         body_ = build_proposal(generated)
         kopf.adopt(body_, owner=body)
+        proposal = body_["metadata"]["name"]
         try:
             created = create_proposal(body_)
+            if created is not None:
+                # The digest of the content as the apiserver stored it (embedded objects are normalised).
+                _record_provenance(proposal, provenance_of(ref, dict(created.get("spec") or {})))
         except KubeError as exc:
             raise kopf.TemporaryError(str(exc), delay=15) from exc
-        proposal = body_["metadata"]["name"]
         if created:
             kopf.info(body, reason="ProposalCreated", message=f"PolicyProposal {proposal} awaits approval")
     else:
         kopf.info(body, reason="NotEnforceable", message=generated.reason[:1000])
-    patch.status.update(pattern_status_after_analysis(current, generated, proposal))
+    update = pattern_status_after_analysis(current, generated, proposal)
+    if proposal:
+        # The summary says what is applied too, not only what was just proposed.
+        with contextlib.suppress(KubeError):
+            update.update(derived_status(ref.name, ref.uid, {**current, **update}))
+    patch.status.update(update)

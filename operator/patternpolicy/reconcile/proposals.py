@@ -60,11 +60,11 @@ def decide(spec: dict[str, Any], status: dict[str, Any]) -> Decision:
         if approved and status.get("digest"):
             return Decision("void", digest)
         return Decision("validate", digest)
-    if phase in ("Applied", "Superseded", "Invalid", "Failed"):
+    if phase in ("Applied", "Superseded", "Invalid"):
         return Decision("done", digest)
     if status.get("approvalVoided"):
         # A voided approval stays void until a person withdraws it and approves again.
         return Decision("wait" if approved else "reset-void", digest)
-    if approved and phase in ("Pending", "Approved"):
+    if approved and phase in ("Pending", "Approved", "Failed"):
         return Decision("apply", digest)
     return Decision("wait", digest)

@@ -71,3 +71,40 @@ def pattern_status_no_engine(current: dict[str, Any], generation: int, message: 
     conditions = set_condition(list(current.get("conditions") or []), "Analyzed", "Unknown", "EngineUnavailable",
                                f"{message}; checking again in 60s", generation)
     return {"summary": "NoPolicyEngine", "conditions": conditions}
+
+
+_FROM_PROPOSALS = ("Proposed", "Applied", "Drifted", "Approved", "Failed", "Invalid", "Superseded", "NoProposal",
+                   "Pending")
+
+
+def pattern_status_from_proposals(current: dict[str, Any], proposals: list[dict[str, Any]]) -> dict[str, Any]:
+    """The pattern's proposal references and summary, derived from the proposals that exist now.
+
+    Summaries that are about analysis (NotEnforceable, InvalidSpec, WaitingForModel...) are kept.
+    """
+    names = [p["metadata"]["name"] for p in proposals]
+    phases = {p["metadata"]["name"]: (p.get("status") or {}).get("phase") or "Pending" for p in proposals}
+    applied = [p for p in proposals if phases[p["metadata"]["name"]] == "Applied"]
+    drifted = [p["metadata"]["name"] for p in applied if any(
+        c.get("type") == "Drifted" and c.get("status") == "True"
+        for c in (p.get("status") or {}).get("conditions") or [])]
+    newest = names[-1] if names else None
+    summary = str(current.get("summary") or "")
+    if drifted:
+        summary = f"Drifted ({', '.join(drifted)})"
+    elif applied:
+        summary = f"Applied ({', '.join(p['metadata']['name'] for p in applied)})"
+        if newest and phases[newest] in ("Pending", "Approved") and newest not in summary:
+            summary += f"; {newest} awaits approval"
+    elif newest:
+        phase = phases[newest]
+        summary = f"{'Proposed' if phase == 'Pending' else phase} ({newest})"
+    elif summary.split(" ")[0] in _FROM_PROPOSALS:
+        summary = "NoProposal"
+    return {
+        "proposals": names,
+        "appliedPolicies": [{"apiVersion": a["apiVersion"], "kind": a["kind"], "name": a["name"],
+                             "proposal": p["metadata"]["name"]}
+                            for p in applied for a in (p.get("status") or {}).get("appliedPolicies") or []],
+        "summary": summary,
+    }

@@ -1,11 +1,10 @@
-"""Keeping applied policies honest: orphaning on request, noticing hand deletions (drift)."""
+"""Keeping applied policies when a pattern is deleted with onDelete: Orphan (its own objects only)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from patternpolicy import constants as c
 from patternpolicy.adapters.kube import (
     KubeError,
     get_cluster_object,
@@ -13,9 +12,9 @@ from patternpolicy.adapters.kube import (
     merge_patch_cluster_object,
     plural_of,
 )
+from patternpolicy.services.apply import ORPHANED_LABEL, foreign
 
 log = logging.getLogger(__name__)
-ORPHANED_LABEL = f"{c.GROUP}/orphaned"
 
 
 def applied_of(pattern: str) -> list[dict[str, Any]]:
@@ -48,23 +47,18 @@ def orphan_policies(pattern: str) -> tuple[list[str], list[str]]:
     orphaned, problems = [], []
     try:
         policies = applied_of(pattern)
+        proposals = {p["metadata"]["name"]: p["metadata"]["uid"] for p in list_proposals(pattern)}
     except KubeError as exc:
         return [], [str(exc)]
     for policy in policies:
         try:
+            group, version, plural = plural_of(policy)
+            live = get_cluster_object(group, version, plural, policy["name"])
+            if live is None or foreign(live, pattern, proposals):
+                continue  # only the pattern's own objects are touched
             merge_patch_cluster_object(policy["apiVersion"], policy["kind"], policy["name"], {
                 "metadata": {"ownerReferences": None, "labels": {ORPHANED_LABEL: "true"}}})
             orphaned.append(policy["name"])
         except KubeError as exc:
             problems.append(str(exc))
     return orphaned, problems
-
-
-def missing_policies(applied: list[dict[str, Any]]) -> list[str]:
-    """Applied policies that no longer exist (deleted by hand)."""
-    missing = []
-    for policy in applied:
-        group, version, plural = plural_of(policy)
-        if get_cluster_object(group, version, plural, policy["name"]) is None:
-            missing.append(policy["name"])
-    return missing

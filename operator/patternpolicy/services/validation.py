@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from patternpolicy import constants as c
 from patternpolicy import metrics
 from patternpolicy.adapters.kube import KubeTransientError
 from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, SuiteRun, run_suite
@@ -56,17 +57,81 @@ def behaviour_check(name: str, policies: list[dict[str, Any]], tests: list[dict[
     return check("Failed", "; ".join(run.failures))
 
 
+# What each engine may apply: validating policies only (no mutation, generation, image verification, cleanup).
+ENGINE_KINDS: dict[str, set[tuple[str, str]]] = {
+    "ValidatingPolicy": {("policies.kyverno.io", "ValidatingPolicy")},
+    "ClusterPolicy": {("kyverno.io", "ClusterPolicy")},
+    "ValidatingAdmissionPolicy": {("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+                                  ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding")},
+}
+_NOT_VALIDATING = ("mutate", "generate", "verifyImages", "cleanup", "mutateExistingOnPolicyUpdate")
+
+
+def _selectors(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        found = [node["namespaceSelector"]] if isinstance(node.get("namespaceSelector"), dict) else []
+        return found + [s for v in node.values() for s in _selectors(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _selectors(v)]
+    return []
+
+
+def _exposes_protected(selector: dict[str, Any]) -> list[str]:
+    """Protected namespaces a selector lets in without naming them in an `In` (the pattern's explicit choice)."""
+    expressions = selector.get("matchExpressions") or []
+    included = {v for e in expressions if e.get("operator") == "In" for v in e.get("values") or []}
+    excluded = {v for e in expressions if e.get("operator") == "NotIn" for v in e.get("values") or []}
+    if included:
+        return []  # only the named namespaces are governed
+    return [ns for ns in c.PROTECTED_NAMESPACES if ns not in excluded]
+
+
+def content_problems(policies: list[dict[str, Any]], engine: str | None) -> list[str]:
+    """Why these objects must not be applied: not a validating policy of `engine` (any engine when None),
+    a Kyverno rule that mutates, generates, verifies images or cleans up, or a protected namespace governed."""
+    allowed = ENGINE_KINDS.get(engine or "", set().union(*ENGINE_KINDS.values()))
+    problems = []
+    for policy in policies:
+        group = str(policy.get("apiVersion", "")).rpartition("/")[0]
+        name = f"{policy.get('kind')} {(policy.get('metadata') or {}).get('name')}"
+        if (group, policy.get("kind")) not in allowed:
+            problems.append(f"{name}: only validating policies of the engine in use ({engine or 'any'}) are applied")
+        for rule in (policy.get("spec") or {}).get("rules") or []:
+            kinds = [k for k in _NOT_VALIDATING if rule.get(k)]
+            if kinds or not rule.get("validate"):
+                problems.append(f"{name}: rule {rule.get('name')} does not only validate "
+                                f"({', '.join(kinds) or 'no validate'})")
+        for selector in _selectors(policy.get("spec") or {}):
+            exposed = _exposes_protected(selector)
+            if exposed:
+                problems.append(f"{name}: its namespaceSelector does not exclude {', '.join(exposed)}")
+    return problems
+
+
+def content_check(policies: list[dict[str, Any]], engine: str | None) -> dict[str, str]:
+    problems = content_problems(policies, engine)
+    if problems:
+        return check("Failed", "; ".join(problems))
+    return check("Passed", f"{len(policies)} validating policy object(s), protected namespaces excluded")
+
+
 Impact = Callable[[list[dict[str, Any]]], dict[str, Any]]
 
 
 def validate(name: str, spec: dict[str, Any], dry_run: DryRun | None,
-             impact: Impact | None = None, crds: Sequence[Mapping[str, Any]] = ()) -> tuple[dict[str, Any], bool]:
+             impact: Impact | None = None, crds: Sequence[Mapping[str, Any]] = (),
+             engine: str | None = None) -> tuple[dict[str, Any], bool]:
     """Validation record for the proposal status, and whether the proposal may ever be applied.
 
     Impact is informative: denying existing objects is what a new rule may well do.
     """
     policies, tests = spec.get("policies") or [], spec.get("tests") or []
+    content = content_check(policies, engine)
+    if content["result"] == "Failed":
+        # Never sent to the server, not even as a dry-run, nor evaluated: it will not be applied.
+        return {"content": content}, False
     results: dict[str, Any] = {
+        "content": content,
         "schema": schema_check(policies, dry_run),
         "behaviour": behaviour_check(name, policies, tests, crds=crds),
     }

@@ -7,6 +7,7 @@ can re-run `kyverno test` on it in their own CI.
 from __future__ import annotations
 
 import itertools
+import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -75,13 +76,15 @@ def _trimmed(crd: Mapping[str, Any]) -> dict[str, Any]:
             "metadata": {"name": meta.get("name")}, "spec": crd.get("spec")}
 
 
-Identity = tuple[str, str, str, str]  # apiVersion, kind, namespace, name
+Identity = tuple[str, str, str, str, str]  # apiVersion, kind, namespace, name, content
 
 
 def _identity(resource: Mapping[str, Any]) -> Identity:
+    """Two samples are one resource only when they are the same object with the same content: a model
+    may call its compliant and its violating sample both `web`."""
     meta = resource.get("metadata") or {}
     return (str(resource.get("apiVersion", "")), str(resource["kind"]), str(meta.get("namespace", "")),
-            str(meta["name"]))
+            str(meta["name"]), json.dumps(resource, sort_keys=True, default=str))
 
 
 def _unique_names(resources: list[dict[str, Any]]) -> dict[Identity, str]:
@@ -90,7 +93,8 @@ def _unique_names(resources: list[dict[str, Any]]) -> dict[Identity, str]:
     `kyverno test` matches expected results to resources by name alone (kind, apiVersion and
     namespace in a result do not tell two resources apart; Kyverno 1.19 CLI): a Pod and a Deployment
     both called `bad` would each be checked against the other's verdict too. The first sample keeps
-    its name; a later one of another kind or namespace gets the kind (then the namespace) appended.
+    its name; a later one of another kind or namespace gets the kind (then the namespace) appended,
+    and a later one of the same kind and name but other content a number.
     """
     names: dict[Identity, str] = {}
     taken: set[str] = set()
@@ -98,7 +102,7 @@ def _unique_names(resources: list[dict[str, Any]]) -> dict[Identity, str]:
         identity = _identity(resource)
         if identity in names:
             continue
-        _, kind, namespace, name = identity
+        _, kind, namespace, name, _ = identity
         fallbacks = (f"{name}-{kind.lower()}-{n}" for n in itertools.count(2))
         tried = itertools.chain([name, f"{name}-{kind.lower()}", f"{name}-{kind.lower()}-{namespace}".rstrip("-")],
                                 fallbacks)

@@ -17,6 +17,7 @@ from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.discovery.stage import Discovery
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Analysis, KindRef, Rule, Sample, Validation, Variable, Verdict
+from patternpolicy.models.text import printable, unsafe_characters
 
 log = logging.getLogger(__name__)
 TOKEN_BUDGET = 8000
@@ -28,6 +29,10 @@ class ModelClient(Protocol):
 
 
 def _cel_problems(expression: str) -> list[str]:
+    unsafe = unsafe_characters(expression)
+    if unsafe:  # a reviewer would read other CEL than the engine runs ("Trojan Source")
+        return [f"CEL contains control or text-direction characters ({', '.join(unsafe)}): "
+                "write them as escapes such as \\u202e inside a string literal"]
     try:
         import celpy
     except ImportError:
@@ -128,20 +133,27 @@ class ClaudeAnalyzer:
             messages.append({"role": "user", "content": feedback(reply, problems)})
         return Analysis(analyzer=self.name, enforceable=False, input_tokens=input_tokens, attempts=self.max_attempts,
                         reason=f"model output failed validation after {self.max_attempts} attempts: "
-                               + "; ".join(problems)[:1500])
+                               + printable("; ".join(problems))[:1500])
 
     def _check(self, reply: Reply, pattern: Pattern, catalog: KindCatalog,
                candidates: list[KindRef]) -> tuple[list[str], Analysis | None]:
         call = reply.tool_use(TOOL_NAME)
+        if reply.stop_reason == "max_tokens":  # a cut-off tool input may lack its last rules and still validate
+            return [f"the answer was cut off at max_tokens: be shorter and call the {TOOL_NAME} tool once"], None
         if call is None:
-            cut = " (the answer was cut off at max_tokens: be shorter)" if reply.stop_reason == "max_tokens" else ""
-            return [f"answer by calling the {TOOL_NAME} tool, not with text{cut}"], None
+            other = ", ".join(repr(str(c.get("name"))) for c in reply.tool_uses)
+            return [f"unknown tool {other}: answer by calling the {TOOL_NAME} tool" if other
+                    else f"answer by calling the {TOOL_NAME} tool, not with text"], None
+        if sum(c.get("name") == TOOL_NAME for c in reply.tool_uses) > 1:  # which one was meant is a guess
+            return [f"call the {TOOL_NAME} tool exactly once, with the whole proposal"], None
         try:
             proposal = Proposal.model_validate(call.get("input") or {})
         except ValidationError as exc:
             return [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()][:10], None
         if not proposal.enforceable:
-            return [], Analysis.declined(self.name, f"not enforceable: {proposal.reason or 'no reason given'}")
+            # The reason reaches status messages and terminals: no escapes or direction overrides.
+            why = printable(proposal.reason) or "no reason given"
+            return [], Analysis.declined(self.name, f"not enforceable: {why}")
         if not proposal.rules:
             return ["enforceable=true needs at least one rule"], None
         rules, problems = to_rules(proposal, catalog, candidates)
@@ -159,7 +171,6 @@ def feedback(reply: Reply, problems: list[str]) -> list[dict[str, Any]]:
     calls = reply.tool_uses
     if not calls:
         return [{"type": "text", "text": text}]
-    ours = reply.tool_use(TOOL_NAME)
     return [{"type": "tool_result", "tool_use_id": c["id"], "is_error": True,
-             "content": text if c is ours else f"unknown tool {c.get('name')!r}: only {TOOL_NAME} exists"}
-            for c in calls]
+             "content": text if c.get("name") == TOOL_NAME else
+             f"unknown tool {c.get('name')!r}: only {TOOL_NAME} exists"} for c in calls]
