@@ -141,38 +141,6 @@ def denied(write: Any) -> bool:
 
 # --- 1. killed right after analysis ---------------------------------------------------------------------------
 
-def test_killed_after_the_proposal_was_created_but_before_the_pattern_status(
-        api: client.CustomObjectsApi, operator_process: OperatorProcess) -> None:
-    """Analysis done (the model answered once), proposal created, the pattern's status not yet written."""
-    name = "fault-analysed"
-    deny_writes("fault-pattern-status", "patterns/status", "UPDATE", name)
-    try:
-        probe = {"status": {"summary": "probe"}}
-        api.create_cluster_custom_object(G, V, "patterns", pattern(name, "Deployments must not use the host network"))
-        eventually(lambda: denied(lambda: api.patch_cluster_custom_object_status(
-            G, V, "patterns", name, probe, dry_run="All")), what="the pattern's status writes denied")
-        with fake_anthropic(*[tool_use(GOOD_ANSWER)] * 3) as model:
-            operator_process.env.update({"PATTERNPOLICY_ANALYSER": "claude",
-                                         "PATTERNPOLICY_ANTHROPIC_API_KEY": KEY,
-                                         "PATTERNPOLICY_ANTHROPIC_BASE_URL": model.url})
-            operator_process.start()
-            eventually(lambda: proposal(api, f"{name}-g1"), timeout=TIMEOUT, what="proposal created")
-            eventually(lambda: "fault injection: fault-pattern-status" in operator_process.output() or None,
-                       timeout=TIMEOUT, what="the operator's status write refused")
-            operator_process.kill()
-            assert len(model.requests) == 1
-            assert not pattern_status(api, name).get("proposals"), "the fault did not hold the status write"
-            allow_writes("fault-pattern-status")
-            operator_process.start()
-            assert_proposed(api, name, operator_process)
-            assert len(model.requests) == 1, "a restart must not ask the model again for an analysed generation"
-    finally:
-        if get_or_none(api, G, V, "patterns", name):
-            api.delete_cluster_custom_object(G, V, "patterns", name)
-        with contextlib.suppress(ApiException):
-            allow_writes("fault-pattern-status")
-
-
 def test_killed_after_analysis_before_the_proposal_was_created(
         api: client.CustomObjectsApi, operator_process: OperatorProcess) -> None:
     """The model answered, the proposal's creation is held: the kill loses the analysis, nothing else."""
@@ -209,22 +177,6 @@ def test_killed_after_analysis_before_the_proposal_was_created(
 
 
 # --- 2. killed right after the proposal was created -----------------------------------------------------------
-
-def test_killed_right_after_the_proposal_was_created(api: client.CustomObjectsApi,
-                                                     operator_process: OperatorProcess) -> None:
-    name = "fault-created"
-    operator_process.start()
-    api.create_cluster_custom_object(G, V, "patterns", pattern(name))
-    created = eventually(lambda: proposal(api, f"{name}-g1"), timeout=TIMEOUT, interval=0.05,
-                         what="proposal created")
-    operator_process.kill()
-    assert not created.get("status", {}).get("phase"), "validation finished before the kill: the fault was missed"
-    operator_process.start()
-    assert_proposed(api, name, operator_process)
-    api.delete_cluster_custom_object(G, V, "patterns", name)
-
-
-# --- 3. killed during apply -----------------------------------------------------------------------------------
 
 def approved_and_killed_while_applying(api: client.CustomObjectsApi, operator: OperatorProcess, name: str,
                                        hold_status: bool) -> str:
