@@ -40,8 +40,10 @@ def test_pattern_ready_after_approval(api: client.CustomObjectsApi, operator: Ko
     assert waiting["status"]["observedGeneration"] == generation == conditions["Ready"]["observedGeneration"]
     assert "Reconciling" not in conditions and "Stalled" not in conditions, conditions
     assert "health-limits-g1" in conditions["Ready"]["message"]
-    proposal = ready(api, "policyproposals", "health-limits-g1", "False", "AwaitingApproval")
-    assert proposal is not None and proposal["status"]["observedGeneration"] == proposal["metadata"]["generation"]
+    # The pattern may say so a moment before kopf patches the proposal (its handler refreshes the pattern first).
+    proposal = eventually(lambda: ready(api, "policyproposals", "health-limits-g1", "False", "AwaitingApproval"),
+                          what="proposal Ready=False/AwaitingApproval")
+    assert proposal["status"]["observedGeneration"] == proposal["metadata"]["generation"]
 
     approved = subprocess.run([sys.executable, "-m", "patternpolicy.cli", "approve", "health-limits-g1"],
                               capture_output=True, text=True, timeout=120, check=False,
@@ -54,7 +56,7 @@ def test_pattern_ready_after_approval(api: client.CustomObjectsApi, operator: Ko
     assert done["status"]["observedGeneration"] == done["metadata"]["generation"] == \
         conditions["Ready"]["observedGeneration"]
     assert "Reconciling" not in conditions and "Stalled" not in conditions, conditions
-    applied = ready(api, "policyproposals", "health-limits-g1", "True", "PolicyApplied")
-    assert applied is not None
+    applied = eventually(lambda: ready(api, "policyproposals", "health-limits-g1", "True", "PolicyApplied"),
+                         what="proposal Ready=True")
     assert applied["status"]["observedGeneration"] == applied["metadata"]["generation"] == 2  # approval is a spec edit
     api.delete_cluster_custom_object(G, V, "patterns", "health-limits")
