@@ -130,6 +130,12 @@ def test_pattern_ready_follows_analysis_and_the_current_proposal() -> None:
         assert health(status) == expected, case
         assert argocd("Pattern", status)[0] == argo, case
         assert {c["observedGeneration"] for c in status["conditions"]} == {status["observedGeneration"]}, case
+    # A new generation being analysed: in progress, even if a proposal event refreshes the pattern meanwhile.
+    applied = cases["applied"][0]
+    analysing = {**applied, **pattern_status_analysing(applied, 2)}
+    assert health(analysing) == ("False", "Analysing", "Reconciling")
+    assert health(pattern(analysing, proposal("p-g1", APPLIED))) == ("False", "Analysing", "Reconciling")
+    assert argocd("Pattern", analysing, generation=2)[0] == "Progressing"
     kept = cases["new generation awaits"][0]
     ready = next(c for c in kept["conditions"] if c["type"] == "Ready")
     assert ready["message"].startswith("PolicyProposal p-g2: waiting for a person to approve")

@@ -84,21 +84,23 @@ def pattern_status_no_engine(current: dict[str, Any], generation: int, message: 
 def pattern_status_analysing(current: dict[str, Any], generation: int) -> dict[str, Any]:
     """Written as analysis starts (it may take a model call): GitOps tools see the new generation in progress
     instead of a status that says nothing (kstatus reads a Pattern without conditions as Current)."""
-    conditions = set_condition(list(current.get("conditions") or []), "Analyzed", "Unknown", "Analysing",
-                               f"analysing generation {generation}", generation)
-    conditions = with_health(conditions, pattern_health(conditions, None, None), generation)
+    conditions = list(current.get("conditions") or [])
+    conditions = with_health(conditions, pattern_health(conditions, None, None, generation), generation)
     return {"observedGeneration": generation, "conditions": conditions}
 
 
 def pattern_health(conditions: list[dict[str, Any]], name: str | None,
-                   proposals: dict[str, dict[str, Any]] | None) -> Health:
+                   proposals: dict[str, dict[str, Any]] | None, generation: int | None = None) -> Health:
     """The Pattern's Ready, Reconciling or Stalled: from its analysis, then from the proposal for the analysed
-    generation (`proposals`: name -> proposal as stored; None: not looked at yet).
+    generation (`proposals`: name -> proposal as stored; None: not looked at yet; `generation`: the one the
+    operator observed, which is analysed when it is newer than the Analyzed condition's).
 
     Waiting for approval is Ready=False, reason AwaitingApproval (kstatus: InProgress; Argo CD: Suspended).
     A pattern the analyser declined has nothing to enforce: Ready=True, reason NothingToEnforce."""
     analyzed = find_condition(conditions, "Analyzed")
     reason, message = str(analyzed.get("reason") or "Analysing"), str(analyzed.get("message") or "")
+    if generation is not None and int(analyzed.get("observedGeneration") or 0) < generation:
+        return Health(False, "Analysing", f"analysing generation {generation}", "Reconciling")
     if analyzed.get("status") == "Unknown":
         return Health(False, reason, message, "Reconciling")
     if analyzed.get("status") == "False" and reason == "InvalidSpec":
@@ -162,6 +164,6 @@ def pattern_status_from_proposals(current: dict[str, Any], proposals: list[dict[
     if conditions:
         generation = int(current.get("observedGeneration")
                          or find_condition(conditions, "Analyzed").get("observedGeneration") or 1)
-        health = pattern_health(conditions, name, {p["metadata"]["name"]: p for p in proposals})
+        health = pattern_health(conditions, name, {p["metadata"]["name"]: p for p in proposals}, generation)
         derived["conditions"] = with_health(conditions, health, generation)
     return derived
