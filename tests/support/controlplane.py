@@ -9,7 +9,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -29,6 +29,30 @@ class ControlPlane:
     kubeconfig: Path
     workdir: Path
     pki: dict[str, Path]
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list, repr=False)
+    apiserver_cmd: list[str] = field(default_factory=list, repr=False)
+
+    def stop_apiserver(self) -> None:
+        """Stops kube-apiserver (SIGTERM, as a rolling restart does); etcd and the rest keep running."""
+        proc = self._apiserver()
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+    def start_apiserver(self) -> None:
+        """Starts kube-apiserver again with the same command: same port, certificates and etcd."""
+        index = self.procs.index(self._apiserver())
+        log = self.workdir / "kube-apiserver.log"
+        with log.open("ab") as handle:
+            handle.write(b"\n--- restarted ---\n")
+        self.procs[index] = _start(self.apiserver_cmd, log, append=True)
+        _wait(lambda: _ready(self.url, self.pki), "kube-apiserver", self.procs[index], log)
+
+    def _apiserver(self) -> subprocess.Popen[bytes]:
+        return next(p for p in self.procs if p.args == self.apiserver_cmd)
 
 
 def _kubeconfig(path: Path, url: str, pki: dict[str, Path]) -> None:
@@ -63,8 +87,8 @@ def _wait(check: object, what: str, proc: subprocess.Popen[bytes], log: Path, ti
     raise RuntimeError(f"{what} not ready after {timeout}s:\n{log.read_text()[-3000:]}")
 
 
-def _start(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
-    handle = log.open("wb")
+def _start(cmd: list[str], log: Path, append: bool = False) -> subprocess.Popen[bytes]:
+    handle = log.open("ab" if append else "wb")
     return subprocess.Popen(cmd, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -96,7 +120,7 @@ def control_plane(bins: Path, workdir: Path, controller_manager: bool = True) ->
         ], etcd_log))
         url = f"https://127.0.0.1:{api_port}"
         api_log = workdir / "kube-apiserver.log"
-        procs.append(_start([
+        apiserver_cmd = [
             str(bins / "kube-apiserver"), f"--etcd-servers=http://127.0.0.1:{client_port}",
             "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={api_port}",
             f"--tls-cert-file={pki['apiserver.crt']}", f"--tls-private-key-file={pki['apiserver.key']}",
@@ -107,7 +131,8 @@ def control_plane(bins: Path, workdir: Path, controller_manager: bool = True) ->
             "--service-cluster-ip-range=10.96.0.0/24", "--authorization-mode=RBAC",
             "--disable-admission-plugins=ServiceAccount", "--allow-privileged=true",
             f"--cert-dir={workdir / 'apiserver-certs'}", "--v=1",
-        ], api_log))
+        ]
+        procs.append(_start(apiserver_cmd, api_log))
         _wait(lambda: _ready(url, pki), "kube-apiserver", procs[-1], api_log)
         kubeconfig = workdir / "kubeconfig"
         _kubeconfig(kubeconfig, url, pki)
@@ -123,6 +148,7 @@ def control_plane(bins: Path, workdir: Path, controller_manager: bool = True) ->
             time.sleep(0.5)
             if procs[-1].poll() is not None:
                 raise RuntimeError(f"kube-controller-manager exited:\n{kcm_log.read_text()[-3000:]}")
-        yield ControlPlane(url=url, kubeconfig=kubeconfig, workdir=workdir, pki=pki)
+        yield ControlPlane(url=url, kubeconfig=kubeconfig, workdir=workdir, pki=pki, procs=procs,
+                           apiserver_cmd=apiserver_cmd)
     finally:
         _stop(procs)

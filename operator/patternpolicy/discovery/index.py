@@ -329,7 +329,7 @@ class CapabilityIndex:
                 fused = {key: f for key, f in fused.items() if key not in seen}
                 best = max((f.score for f in fused.values()), default=0.0)
                 floor = max(threshold, best - self.relative_margin)
-                ranked = sorted(fused.items(), key=lambda kv: -kv[1].score)
+                ranked = sorted(fused.items(), key=lambda kv: _rank(kv[1].score, kv[0]))
                 similar = [KindMatch(self._entries[key], "semantic", f.score, f.query,
                                      f"cosine {f.cosine:.2f} + {self.lexical_weight:g} x word overlap {f.overlap:.2f}",
                                      f.overlap)
@@ -368,7 +368,7 @@ class CapabilityIndex:
     def _parent_instead(self, match: KindMatch, fused: dict[str, _Fused], text: str, threshold: float) -> KindMatch:
         """The parent kind instead of a child kind whose own words the text does not use."""
         child = match.entry
-        for key, score in sorted(fused.items(), key=lambda kv: -kv[1].score):
+        for key, score in sorted(fused.items(), key=lambda kv: _rank(kv[1].score, kv[0])):
             parent = self._entries[key]
             close_enough = score.score >= max(threshold, match.score - PARENT_MARGIN)
             if close_enough and _child_words(child, parent, text):
@@ -381,7 +381,7 @@ class CapabilityIndex:
     def semantic_scores(self, text: str, limit: int = 50) -> list[tuple[KindEntry, float, str]]:
         """Best cosine per kind over the text and its sentences, unthresholded, best first."""
         with self._lock:
-            ranked = sorted(self._scores(text, limit).items(), key=lambda kv: -kv[1][0])
+            ranked = sorted(self._scores(text, limit).items(), key=lambda kv: _rank(kv[1][0], kv[0]))
             return [(self._entries[k], score, query) for k, (score, query) in ranked]
 
     def _scores(self, text: str, limit: int = 50, only: list[str] | None = None) -> dict[str, tuple[float, str]]:
@@ -476,3 +476,9 @@ class CapabilityIndex:
         if self._lexical is None:
             self._lexical = LexicalScorer(self._entries.values())
         return self._lexical
+
+
+def _rank(score: float, key: str) -> tuple[float, str]:
+    """Best first, and the same order on every run: embeddings computed in parallel differ in the last
+    bits between runs, so near-equal kinds (Job and CronJob) would swap places in the model's prompt."""
+    return (-round(score, 3), key)

@@ -109,15 +109,17 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
                        patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
     name, generation = meta["name"], int(meta.get("generation") or 1)
     spec_, status_, meta_ = dict(spec), dict(status), dict(meta)
-    if awaiting_provenance(meta_, status_):
-        # The pattern handler writes it right after creating the proposal: usually it is there by now.
+    if not status_.get("provenance"):
+        # The pattern handler writes it right after creating the proposal; the event that brought this
+        # proposal may be older than that write (under load, by more than the grace period): read it afresh.
         try:
             fresh = (get_proposal(name) or {}).get("status") or {}
         except KubeError:
             fresh = {}
-        if not fresh.get("provenance"):
+        if fresh.get("provenance"):
+            status_["provenance"] = fresh["provenance"]
+        elif awaiting_provenance(meta_, status_):
             raise kopf.TemporaryError("waiting for the operator to record this proposal's provenance", delay=1)
-        status_["provenance"] = fresh["provenance"]
     decision = decide(spec_, status_)
     logger.debug("proposal %s: %s", name, decision.action)
     if decision.action == "done" and status_.get("phase") != "Invalid":
