@@ -102,12 +102,15 @@ def test_unenforceable_pattern_gets_a_reason_and_no_proposal(api: client.CustomO
                                                              operator: KopfRunner) -> None:
     api.create_cluster_custom_object(G, V, "patterns", pattern(
         "prefer-managed-db", "Teams should prefer managed databases over self-hosted ones"))
+    # Waits for the analysis (Ready=False/Analysing is written as it starts).
     status = eventually(lambda: api.get_cluster_custom_object(G, V, "patterns", "prefer-managed-db")
-                        .get("status", {}).get("conditions") and
+                        .get("status", {}).get("analysis") and
                         api.get_cluster_custom_object(G, V, "patterns", "prefer-managed-db")["status"],
                         what="pattern status")
     analyzed = {c["type"]: c for c in status["conditions"]}["Analyzed"]
     assert (analyzed["status"], analyzed["reason"]) == ("False", "NotEnforceable")
+    ready = {c["type"]: c for c in status["conditions"]}["Ready"]
+    assert (ready["status"], ready["reason"]) == ("True", "NothingToEnforce")
     assert "not confident" in analyzed["message"]
     assert status["analysis"]["enforceable"] == "False"
     assert get_or_none(api, G, V, "policyproposals", "prefer-managed-db-g1") is None

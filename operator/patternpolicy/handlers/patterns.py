@@ -17,10 +17,12 @@ from patternpolicy.compile.naming import proposal_name
 from patternpolicy.handlers import runtime
 from patternpolicy.handlers.summary import derived_status, refresh_pattern_status
 from patternpolicy.models.pattern import InvalidPattern, Pattern, PatternRef, parse_pattern_spec
+from patternpolicy.reconcile.proposal_status import validating_status
 from patternpolicy.reconcile.proposals import build_proposal
 from patternpolicy.reconcile.provenance import provenance_of
 from patternpolicy.reconcile.status import (
     pattern_status_after_analysis,
+    pattern_status_analysing,
     pattern_status_invalid,
     pattern_status_no_engine,
     pattern_status_waiting,
@@ -39,12 +41,13 @@ def _already_handled(status: dict[str, Any], ref: PatternRef) -> bool:
     return get_proposal(proposal_name(ref)) is not None
 
 
-def _record_provenance(proposal: str, provenance: dict[str, Any]) -> None:
+def _record_provenance(proposal: str, provenance: dict[str, Any], generation: int) -> None:
     """Written right after creation (status cannot be set on create); a few tries, as a proposal left
-    without it is never applied (deleting it makes the operator propose again)."""
+    without it is never applied (deleting it makes the operator propose again). With it, Ready=False and
+    Reconciling=True: GitOps tools see the proposal in progress until it is validated."""
     for attempt in range(3):
         try:
-            patch_status(c.PROPOSAL_PLURAL, proposal, {"provenance": provenance})
+            patch_status(c.PROPOSAL_PLURAL, proposal, {"provenance": provenance, **validating_status([], generation)})
             return
         except KubeError:
             if attempt == 2:
@@ -111,6 +114,8 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
         patch.status.update(pattern_status_no_engine(current, ref.generation, choice.reason))
         kopf.warn(body, reason="EngineUnavailable", message=f"no policy engine, retrying in 60s: {choice.reason}")
         raise kopf.TemporaryError(f"no policy engine: {choice.reason}", delay=60)
+    with contextlib.suppress(KubeError):  # only a signal for GitOps tools: analysis goes on without it
+        patch_status(c.PATTERN_PLURAL, ref.name, pattern_status_analysing(current, ref.generation))
     try:
         generated = run_pipeline(pattern, runtime.analyzer(), catalog, field_check=runtime.field_check(),
                                  engine=choice.target)
@@ -140,7 +145,8 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
             created = create_proposal(body_)
             if created is not None:
                 # The digest of the content as the apiserver stored it (embedded objects are normalised).
-                _record_provenance(proposal, provenance_of(ref, dict(created.get("spec") or {})))
+                _record_provenance(proposal, provenance_of(ref, dict(created.get("spec") or {})),
+                                   int((created.get("metadata") or {}).get("generation") or 1))
         except KubeError as exc:
             raise kopf.TemporaryError(str(exc), delay=15) from exc
         if created:

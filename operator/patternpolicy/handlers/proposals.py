@@ -154,8 +154,7 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
         kopf.warn(body, reason=f"NotApplied{reason}"[:128], message=why[:1000])
     observed = replace(observed, outcome=outcome, outcome_message=message)
     result = proposal_status(observed, list(status_.get("conditions") or []), generation)
-    written = {**result, "observedGeneration": generation,
-               **({"appliedPolicies": applied_policies} if applied_policies is not None else {})}
+    written = {**result, **({"appliedPolicies": applied_policies} if applied_policies is not None else {})}
     patch.status.update(written)
     _refresh(spec_, name, {**status_, **written})
     if result["phase"] == "Invalid" and not observed.valid:

@@ -12,7 +12,7 @@ from patternpolicy.reconcile.status import pattern_status_from_proposals
 
 def derived_status(pattern: str, uid: str, current: dict[str, Any],
                    patched: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """{proposals, appliedPolicies, summary} from the pattern's own proposals as they are now.
+    """{proposals, appliedPolicies, summary, conditions} from the pattern's own proposals as they are now.
 
     `patched`: proposal name -> status fields a handler is about to write (kopf patches after it returns).
     Raises KubeError when the proposals cannot be listed.
@@ -25,7 +25,8 @@ def derived_status(pattern: str, uid: str, current: dict[str, Any],
         extra = (patched or {}).get(proposal["metadata"]["name"])
         if extra:
             proposal["status"] = {**(proposal.get("status") or {}), **extra}
-    return pattern_status_from_proposals(current, [p for p in proposals if (p.get("status") or {}).get("provenance")])
+    return pattern_status_from_proposals(current, [p for p in proposals if (p.get("status") or {}).get("provenance")],
+                                         pattern)
 
 
 def refresh_pattern_status(pattern: str, patched: dict[str, dict[str, Any]] | None = None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from patternpolicy.models.conditions import Status, set_condition
+from patternpolicy.models.conditions import Health, Status, find_condition, set_condition, with_health
 
 Phase = Literal["Pending", "Invalid", "Approved", "Applied", "Superseded", "Failed"]
 # How applying the approved content went, when it was tried.
@@ -108,7 +108,45 @@ def proposal_status(o: Observed, conditions: list[dict[str, Any]], generation: i
     else:
         put("Drifted", "False", "InSync" if phase == "Applied" else "NotApplied",
             o.drift_message or "the applied policies match the approved content")
-    return {"phase": phase, "conditions": conditions}
+    conditions = with_health(conditions, proposal_health(phase, conditions), generation)
+    return {"phase": phase, "conditions": conditions, "observedGeneration": generation}
+
+
+def proposal_health(phase: str | None, conditions: list[dict[str, Any]]) -> Health:
+    """Ready, Reconciling or Stalled from a proposal's phase and conditions: for the proposal's own status,
+    and for its Pattern's (which reads what the proposal stored, also from operators before Ready existed).
+
+    Waiting for a person is Ready=False without Reconciling or Stalled: kstatus reads it as InProgress,
+    the Argo CD health check (reason AwaitingApproval) as Suspended."""
+    applied, approved = find_condition(conditions, "Applied"), find_condition(conditions, "Approved")
+    if phase in ("Applied", "Superseded"):
+        default = "the approved policies are in force" if phase == "Applied" else "replaced by a newer proposal"
+        return Health(True, "PolicyApplied" if phase == "Applied" else "Superseded",
+                      str(applied.get("message") or default))
+    if phase == "Pending":
+        current = find_condition(conditions, "Current")
+        outdated = f" ({current.get('message')})" if current.get("status") == "False" else ""
+        return Health(False, "AwaitingApproval", "waiting for a person to approve: `patternpolicy approve` or "
+                                                 f"spec.approved: true{outdated}")
+    if phase == "Invalid":
+        trusted = find_condition(conditions, "Trusted")
+        why = trusted if trusted.get("status") == "False" else find_condition(conditions, "Validated")
+        return Health(False, str(why.get("reason") or "ValidationFailed"),
+                      str(why.get("message") or "the proposal is invalid"), "Stalled")
+    if phase == "Failed":
+        why = applied if applied.get("status") == "False" else approved
+        return Health(False, str(why.get("reason") or "NotApplied"), str(why.get("message") or "not applied"),
+                      "Stalled")
+    if phase == "Approved":
+        return Health(False, str(applied.get("reason") or "Applying"), str(applied.get("message") or
+                                                                         "being applied"), "Reconciling")
+    return Health(False, "Validating", "the operator is validating the proposed policies", "Reconciling")
+
+
+def validating_status(conditions: list[dict[str, Any]], generation: int) -> dict[str, Any]:
+    """Written with the provenance, right after the operator creates a proposal: InProgress until validated."""
+    return {"observedGeneration": generation,
+            "conditions": with_health(conditions, proposal_health(None, conditions), generation)}
 
 
 def _applied(o: Observed, phase: Phase, block: tuple[str, str] | None) -> tuple[str, Status, str, str]:
@@ -132,4 +170,5 @@ def superseded_status(conditions: list[dict[str, Any]], by: str, generation: int
                                generation)
     conditions = set_condition(conditions, "Drifted", "False", "NotApplied", "superseded: no longer kept in force",
                                generation)
-    return {"phase": "Superseded", "conditions": conditions}
+    conditions = with_health(conditions, proposal_health("Superseded", conditions), generation)
+    return {"phase": "Superseded", "conditions": conditions, "observedGeneration": generation}
