@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -199,46 +200,54 @@ def installable_copy(tmp_path: Path) -> Path:
 def test_two_releases_install_and_the_operator_account_has_least_privilege(helm: Path, tmp_path: Path,
                                                                            api: client.CustomObjectsApi) -> None:
     chart = installable_copy(tmp_path)
-    for release in ("pp-a", "pp-b"):
-        run(helm, "install", release, chart, "--namespace", release, "--create-namespace")
-    operator = "system:serviceaccount:pp-a:pp-a-patternpolicy"
-    assert allowed(operator, "list", "pods")
-    assert allowed(operator, "get", "deployments", "apps", namespace="default")
-    assert allowed(operator, "create", "policyproposals", G)
-    assert allowed(operator, "patch", "validatingpolicies", "policies.kyverno.io")
-    assert not allowed(operator, "list", "secrets")
-    assert not allowed(operator, "get", "secrets", namespace="pp-a")
-    assert not allowed(operator, "list", "*", "*")
-    assert not allowed(operator, "list", "roles", "rbac.authorization.k8s.io")
-    assert not allowed(operator, "delete", "pods", namespace="default")
+    try:
+        for release in ("pp-a", "pp-b"):
+            run(helm, "install", release, chart, "--namespace", release, "--create-namespace")
+        operator = "system:serviceaccount:pp-a:pp-a-patternpolicy"
+        assert allowed(operator, "list", "pods")
+        assert allowed(operator, "get", "deployments", "apps", namespace="default")
+        assert allowed(operator, "create", "policyproposals", G)
+        assert allowed(operator, "patch", "validatingpolicies", "policies.kyverno.io")
+        assert not allowed(operator, "list", "secrets")
+        assert not allowed(operator, "get", "secrets", namespace="pp-a")
+        assert not allowed(operator, "list", "*", "*")
+        assert not allowed(operator, "list", "roles", "rbac.authorization.k8s.io")
+        assert not allowed(operator, "delete", "pods", namespace="default")
 
-    as_operator = impersonating(operator)
-    client.CoreV1Api(as_operator).list_pod_for_all_namespaces()
-    with pytest.raises(ApiException) as refused:
-        client.CoreV1Api(as_operator).list_secret_for_all_namespaces()
-    assert refused.value.status == 403
+        as_operator = impersonating(operator)
+        client.CoreV1Api(as_operator).list_pod_for_all_namespaces()
+        with pytest.raises(ApiException) as refused:
+            client.CoreV1Api(as_operator).list_secret_for_all_namespaces()
+        assert refused.value.status == 403
 
-    # The release's own approval guard: the operator may propose, never approve.
-    proposals = client.CustomObjectsApi(as_operator)
-    proposals.create_cluster_custom_object(G, V, "policyproposals", proposal("chart-proposed", False))
+        # The release's own approval guard: the operator may propose, never approve.
+        proposals = client.CustomObjectsApi(as_operator)
+        proposals.create_cluster_custom_object(G, V, "policyproposals", proposal("chart-proposed", False))
 
-    def denial() -> str | None:
-        try:
-            proposals.patch_cluster_custom_object(G, V, "policyproposals", "chart-proposed",
-                                                  {"spec": {"approved": True}})
-        except ApiException as exc:
-            message = str(json.loads(exc.body)["message"])
-            return message if "must never approve" in message else None
-        return None
+        def denial() -> str | None:
+            try:
+                proposals.patch_cluster_custom_object(G, V, "policyproposals", "chart-proposed",
+                                                      {"spec": {"approved": True}})
+            except ApiException as exc:
+                message = str(json.loads(exc.body)["message"])
+                return message if "must never approve" in message else None
+            # Approved before the guard took effect (a new admission policy takes a moment): undo it as the
+            # admin, so that the next attempt is an approval again, not a no-op the guard never sees.
+            api.patch_cluster_custom_object(G, V, "policyproposals", "chart-proposed", {"spec": {"approved": False}})
+            return None
 
-    message = eventually(denial, what="pp-a's guard to deny its operator an approval")
-    assert "pp-a-patternpolicy-operator-cannot-approve" in message
-    api.delete_cluster_custom_object(G, V, "policyproposals", "chart-proposed")
+        message = eventually(denial, timeout=90, what="pp-a's guard to deny its operator an approval")
+        assert "pp-a-patternpolicy-operator-cannot-approve" in message
+        api.delete_cluster_custom_object(G, V, "policyproposals", "chart-proposed")
 
-    installed = documents(run(helm, "get", "manifest", "pp-b", "--namespace", "pp-b"))
-    assert {d["metadata"]["name"] for d in by_kind(installed, "ClusterRole")} == \
-        {"pp-b-patternpolicy", "pp-b-patternpolicy-impact-reader"}
-
-    # The Deployments never run here (no kubelet); other modules count the cluster's Deployments (impact).
-    for release in ("pp-a", "pp-b"):
-        client.AppsV1Api().delete_namespaced_deployment(f"{release}-patternpolicy", release)
+        installed = documents(run(helm, "get", "manifest", "pp-b", "--namespace", "pp-b"))
+        assert {d["metadata"]["name"] for d in by_kind(installed, "ClusterRole")} == \
+            {"pp-b-patternpolicy", "pp-b-patternpolicy-impact-reader"}
+    finally:
+        with contextlib.suppress(ApiException):
+            api.delete_cluster_custom_object(G, V, "policyproposals", "chart-proposed")
+        # The Deployments never run here (no kubelet), yet other modules count the cluster's Deployments
+        # (impact) and the releases' guards stay in force: leave nothing behind, pass or fail.
+        for release in ("pp-a", "pp-b"):
+            subprocess.run([str(helm), "uninstall", release, "--namespace", release, "--wait=false"],
+                           capture_output=True, check=False, timeout=120)
