@@ -167,7 +167,7 @@ def test_killed_after_analysis_before_the_proposal_was_created(
             allow_writes("fault-proposal-create")
             operator_process.start()
             assert_proposed(api, name, operator_process)
-            # Nothing recorded the analysis before the kill, so it is made again once: never more.
+            # The status recorded the analysis but not its content, so it is made again once: never more.
             assert len(model.requests) <= 2, len(model.requests)
     finally:
         if get_or_none(api, G, V, "patterns", name):
@@ -177,6 +177,53 @@ def test_killed_after_analysis_before_the_proposal_was_created(
 
 
 # --- 2. killed right after the proposal was created -----------------------------------------------------------
+
+def test_killed_after_the_proposal_was_created_before_its_provenance(
+        api: client.CustomObjectsApi, operator_process: OperatorProcess) -> None:
+    """The proposal exists, its provenance write is held: after the restart the operator vouches for it (its
+    content has the digest the pattern's status recorded before the creation) without asking the model again."""
+    name = "fault-unvouched"
+    held = f"{name}-g1"
+    deny_writes("fault-provenance", "policyproposals/status", "UPDATE", held)
+    try:
+        # The probe needs an object of that name: a throwaway one, gone before the operator starts.
+        dummy = {"apiVersion": f"{G}/{V}", "kind": "PolicyProposal", "metadata": {"name": held},
+                 "spec": {"patternRef": {"name": name, "uid": "x", "generation": 1}, "approved": False,
+                          "policies": [], "tests": []}}
+        api.create_cluster_custom_object(G, V, "policyproposals", dummy)
+        eventually(lambda: denied(lambda: api.patch_cluster_custom_object_status(
+            G, V, "policyproposals", held, {"status": {"phase": "Pending"}}, dry_run="All")),
+            what="the proposal's status writes denied")
+        api.delete_cluster_custom_object(G, V, "policyproposals", held)
+        eventually(lambda: get_or_none(api, G, V, "policyproposals", held) is None, what="throwaway proposal gone")
+        with fake_anthropic(*[tool_use(GOOD_ANSWER)] * 3) as model:
+            operator_process.env.update({"PATTERNPOLICY_ANALYSER": "claude",
+                                         "PATTERNPOLICY_ANTHROPIC_API_KEY": KEY,
+                                         "PATTERNPOLICY_ANTHROPIC_BASE_URL": model.url})
+            operator_process.start()
+            api.create_cluster_custom_object(G, V, "patterns",
+                                             pattern(name, "Deployments must not use the host network"))
+            eventually(lambda: "fault injection: fault-provenance" in operator_process.output() or None,
+                       timeout=TIMEOUT, what="the provenance write refused")
+            operator_process.kill()
+            created = proposal(api, held)
+            assert created and not (created.get("status") or {}).get("provenance"), created.get("status")
+            recorded = pattern_status(api, name).get("analysis") or {}
+            assert recorded.get("proposalDigest", "").startswith("sha256:"), recorded
+            allow_writes("fault-provenance")
+            operator_process.start()
+            found = assert_proposed(api, name, operator_process)
+            assert found["metadata"]["uid"] == created["metadata"]["uid"], "the proposal must be kept, not re-made"
+            assert found["status"]["provenance"]["digest"] == recorded["proposalDigest"]
+            assert len(model.requests) == 1, "the analysis recorded before the kill must not be paid for twice"
+    finally:
+        if get_or_none(api, G, V, "patterns", name):
+            api.delete_cluster_custom_object(G, V, "patterns", name)
+        with contextlib.suppress(ApiException):
+            allow_writes("fault-provenance")
+
+
+# --- 3. killed while applying ---------------------------------------------------------------------------------
 
 def approved_and_killed_while_applying(api: client.CustomObjectsApi, operator: OperatorProcess, name: str,
                                        hold_status: bool) -> str:

@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from typing import Any
 
 import kopf
 
 from patternpolicy import constants as c
 from patternpolicy.adapters.anthropic_api import ModelError
-from patternpolicy.adapters.kube import KubeError, create_proposal, get_proposal, patch_status
+from patternpolicy.adapters.kube import KubeError, patch_status
 from patternpolicy.compile.choice import choose_engine
 from patternpolicy.compile.naming import proposal_name
-from patternpolicy.handlers import runtime
-from patternpolicy.handlers.summary import derived_status, refresh_pattern_status
+from patternpolicy.handlers import publication, runtime
+from patternpolicy.handlers.summary import refresh_pattern_status
 from patternpolicy.models.pattern import InvalidPattern, Pattern, PatternRef, parse_pattern_spec
-from patternpolicy.reconcile.proposal_status import validating_status
 from patternpolicy.reconcile.proposals import build_proposal
-from patternpolicy.reconcile.provenance import provenance_of
 from patternpolicy.reconcile.status import (
     pattern_status_after_analysis,
     pattern_status_analysing,
@@ -31,28 +28,6 @@ from patternpolicy.services.pipeline import PipelineError, run_pipeline
 from patternpolicy.validate.field_check import NO_SCHEMA
 
 RESYNC_INTERVAL = float(os.environ.get("PATTERNPOLICY_DRIFT_INTERVAL", "60"))
-
-
-def _already_handled(status: dict[str, Any], ref: PatternRef) -> bool:
-    """True when this generation was analysed before: the analyser (maybe a paid model) must not rerun."""
-    analysis = status.get("analysis") or {}
-    if analysis.get("generation") == ref.generation:
-        return True
-    return get_proposal(proposal_name(ref)) is not None
-
-
-def _record_provenance(proposal: str, provenance: dict[str, Any], generation: int) -> None:
-    """Written right after creation (status cannot be set on create); a few tries, as a proposal left
-    without it is never applied (deleting it makes the operator propose again). With it, Ready=False and
-    Reconciling=True: GitOps tools see the proposal in progress until it is validated."""
-    for attempt in range(3):
-        try:
-            patch_status(c.PROPOSAL_PLURAL, proposal, {"provenance": provenance, **validating_status([], generation)})
-            return
-        except KubeError:
-            if attempt == 2:
-                raise
-            time.sleep(1)
 
 
 @kopf.on.resume(c.GROUP, c.VERSION, c.PATTERN_PLURAL)
@@ -68,16 +43,18 @@ def keep_proposed(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kop
                   patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
     """Level-triggered: a proposal deleted by hand is proposed again; the summary follows the proposals."""
     ref = PatternRef(name=meta["name"], uid=meta["uid"], generation=int(meta.get("generation") or 1))
-    analysis = dict(status).get("analysis") or {}
+    current = dict(status)
+    analysed = (current.get("analysis") or {}).get("generation") == ref.generation
     try:
-        gone = (analysis.get("generation") == ref.generation and analysis.get("enforceable") == "True"
-                and get_proposal(proposal_name(ref)) is None)
+        # A proposal deleted by hand, or created just before a kill without its provenance.
+        missing = analysed and not publication.resume(ref, current)
+        if not analysed:
+            refresh_pattern_status(ref.name)
     except KubeError as exc:
         raise kopf.TemporaryError(f"cluster not ready: {exc}", delay=15) from exc
-    if gone:
-        logger.info("proposal %s was deleted: proposing generation %s again", proposal_name(ref), ref.generation)
+    if missing:
+        logger.info("proposal %s does not exist: proposing generation %s again", proposal_name(ref), ref.generation)
         _propose(body, spec, meta, status, patch, logger, again=True)
-    refresh_pattern_status(ref.name)
 
 
 @kopf.on.event(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, when=lambda type, **_: type == "DELETED")
@@ -97,10 +74,17 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
     except InvalidPattern as exc:
         patch.status.update(pattern_status_invalid(current, ref.generation, str(exc)))
         raise kopf.PermanentError(f"invalid Pattern: {exc}") from exc
+    pending = publication.unpublished(ref)
+    if pending is not None:  # analysed in this process; only its publication failed: no second analysis
+        publication.publish(body, ref, *pending, current=current, patch=patch)
+        return
     try:
-        if not again and _already_handled(current, ref):
-            logger.debug("generation %s already handled", ref.generation)
-            return
+        if not again and (current.get("analysis") or {}).get("generation") == ref.generation:
+            # Analysed before (maybe by a paid model): the analyser must not run again for it.
+            if publication.resume(ref, current):
+                logger.debug("generation %s already handled", ref.generation)
+                return
+            logger.info("the proposal of generation %s does not exist: analysing it again", ref.generation)
         # A new generation is rare and analysed once: read discovery afresh, so that a kind whose
         # CRD was installed a moment ago is already known (CRD events may arrive after this pattern's).
         runtime.catalog().invalidate()
@@ -136,26 +120,11 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
     kopf.info(body, reason="PatternAnalyzed", message=(
         f"analysed by {generated.analysis.analyzer}: {len(generated.analysis.rules)} rule(s), "
         f"{len(generated.policies)} policy object(s), {len(generated.dropped)} rule(s) dropped"))
-    proposal: str | None = None
-    if generated.enforceable:
-        body_ = build_proposal(generated)
-        kopf.adopt(body_, owner=body)
-        proposal = body_["metadata"]["name"]
-        try:
-            created = create_proposal(body_)
-            if created is not None:
-                # The digest of the content as the apiserver stored it (embedded objects are normalised).
-                _record_provenance(proposal, provenance_of(ref, dict(created.get("spec") or {})),
-                                   int((created.get("metadata") or {}).get("generation") or 1))
-        except KubeError as exc:
-            raise kopf.TemporaryError(str(exc), delay=15) from exc
-        if created:
-            kopf.info(body, reason="ProposalCreated", message=f"PolicyProposal {proposal} awaits approval")
-    else:
+    if not generated.enforceable:
         kopf.info(body, reason="NotEnforceable", message=generated.reason[:1000])
-    update = pattern_status_after_analysis(current, generated, proposal)
-    if proposal:
-        # The summary says what is applied too, not only what was just proposed.
-        with contextlib.suppress(KubeError):
-            update.update(derived_status(ref.name, ref.uid, {**current, **update}))
-    patch.status.update(update)
+        patch.status.update(pattern_status_after_analysis(current, generated, None))
+        return
+    proposal = build_proposal(generated)
+    kopf.adopt(proposal, owner=body)
+    update = pattern_status_after_analysis(current, generated, proposal["metadata"]["name"])
+    publication.publish(body, ref, proposal, publication.with_digest(update, proposal), current=current, patch=patch)
