@@ -18,7 +18,7 @@ from patternpolicy.models.rules import KindRef
 from patternpolicy.schemas.model import SchemaSource
 
 if TYPE_CHECKING:
-    from patternpolicy.discovery.index import SearchResult
+    from patternpolicy.discovery.matches import SearchResult
 
 # Pod-template owners, in the order policies list them.
 POD_CONTROLLERS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",

@@ -17,7 +17,7 @@ from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.models.rules import KindRef
 
 if TYPE_CHECKING:
-    from patternpolicy.discovery.index import KindMatch
+    from patternpolicy.discovery.matches import KindMatch
 
 NO_INDEX = "kinds the text describes without naming them were not looked up (no capability index)"
 
