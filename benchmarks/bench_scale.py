@@ -13,29 +13,13 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "operator")]
+import psutil
+from cluster_bench import ROOT, G, V, cluster, pattern
+from kubernetes import client
 
-import psutil  # noqa: E402
-import yaml  # noqa: E402
-from kubernetes import client, config  # noqa: E402
-from tests.support.binaries import bin_dir  # noqa: E402
-from tests.support.controlplane import control_plane  # noqa: E402
-from tests.support.kube import install_crds  # noqa: E402
-
-G, V = "patternpolicy.io", "v1alpha1"
-DESCRIPTIONS = [
-    "Containers must not run in privileged mode",
-    "Deployments must define CPU and memory limits",
-    "Images must not use the latest tag",
-    "Services must not use the `NodePort` type",
-    "Ingress hosts must not contain a wildcard",
-]
 CHART_LIMIT_MB = 1024
 
 
@@ -83,19 +67,13 @@ def main() -> None:
     parser.add_argument("--patterns", type=int, default=500)
     parser.add_argument("--timeout", type=float, default=1800)
     args = parser.parse_args()
-    bins = bin_dir()
-    with tempfile.TemporaryDirectory() as tmp, control_plane(bins, Path(tmp)) as cp:
-        config.load_kube_config(str(cp.kubeconfig))
-        crds = [yaml.safe_load(p.read_text()) for p in sorted((ROOT / "crds").glob("*.yaml"))]
-        crds += [yaml.safe_load(p.read_text())
-                 for p in sorted((bins / "crds" / "policies.kyverno.io").glob("*validatingpolicies.yaml"))]
-        install_crds(client.ApiextensionsV1Api(), crds)
+    with cluster() as (cp, bins, tmp):
         api = client.CustomObjectsApi()
         env = {**os.environ, "KUBECONFIG": str(cp.kubeconfig), "PATTERNPOLICY_KYVERNO": str(bins / "kyverno"),
-               "PATTERNPOLICY_INDEX_PATH": str(Path(tmp) / "index"),
+               "PATTERNPOLICY_INDEX_PATH": str(tmp / "index"),
                "PYTHONPATH": os.pathsep.join([str(ROOT / "operator"), os.environ.get("PYTHONPATH", "")])}
         env.pop("PATTERNPOLICY_ANALYSER", None)
-        log = Path(tmp) / "operator.log"
+        log = tmp / "operator.log"
         with log.open("wb") as handle:
             operator = subprocess.Popen([sys.executable, "-m", "patternpolicy.cli", "run", "--standalone"],
                                         stdout=handle, stderr=subprocess.STDOUT, env=env)
@@ -106,9 +84,7 @@ def main() -> None:
             idle = memory.peak_total
             started = time.monotonic()
             for i in range(args.patterns):
-                api.create_cluster_custom_object(G, V, "patterns", {
-                    "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": f"scale-{i}"},
-                    "spec": {"description": DESCRIPTIONS[i % len(DESCRIPTIONS)]}})
+                api.create_cluster_custom_object(G, V, "patterns", pattern(f"scale-{i}", i))
             created = time.monotonic() - started
             counts: dict[str, int] = {}
             while time.monotonic() - started < args.timeout:

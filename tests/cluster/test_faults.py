@@ -105,6 +105,14 @@ def assert_proposed(api: client.CustomObjectsApi, name: str, operator: OperatorP
     return found
 
 
+def start_with_model(api: client.CustomObjectsApi, operator: OperatorProcess, model_url: str, name: str) -> None:
+    """The operator on the Claude path (the wire double counts the model calls), then a pattern to analyse."""
+    operator.env.update({"PATTERNPOLICY_ANALYSER": "claude", "PATTERNPOLICY_ANTHROPIC_API_KEY": KEY,
+                         "PATTERNPOLICY_ANTHROPIC_BASE_URL": model_url})
+    operator.start()
+    api.create_cluster_custom_object(G, V, "patterns", pattern(name, "Deployments must not use the host network"))
+
+
 # --- holding a write with the real apiserver -------------------------------------------------------------------
 
 def deny_writes(name: str, resource: str, operation: str, object_name: str) -> None:
@@ -153,12 +161,7 @@ def test_killed_after_analysis_before_the_proposal_was_created(
         eventually(lambda: denied(lambda: api.create_cluster_custom_object(
             G, V, "policyproposals", dummy, dry_run="All")), what="the proposal's creation denied")
         with fake_anthropic(*[tool_use(GOOD_ANSWER)] * 3) as model:
-            operator_process.env.update({"PATTERNPOLICY_ANALYSER": "claude",
-                                         "PATTERNPOLICY_ANTHROPIC_API_KEY": KEY,
-                                         "PATTERNPOLICY_ANTHROPIC_BASE_URL": model.url})
-            operator_process.start()
-            api.create_cluster_custom_object(G, V, "patterns",
-                                             pattern(name, "Deployments must not use the host network"))
+            start_with_model(api, operator_process, model.url, name)
             eventually(lambda: "fault injection: fault-proposal-create" in operator_process.output() or None,
                        timeout=TIMEOUT, what="the proposal's creation refused")
             operator_process.kill()
@@ -197,12 +200,7 @@ def test_killed_after_the_proposal_was_created_before_its_provenance(
         api.delete_cluster_custom_object(G, V, "policyproposals", held)
         eventually(lambda: get_or_none(api, G, V, "policyproposals", held) is None, what="throwaway proposal gone")
         with fake_anthropic(*[tool_use(GOOD_ANSWER)] * 3) as model:
-            operator_process.env.update({"PATTERNPOLICY_ANALYSER": "claude",
-                                         "PATTERNPOLICY_ANTHROPIC_API_KEY": KEY,
-                                         "PATTERNPOLICY_ANTHROPIC_BASE_URL": model.url})
-            operator_process.start()
-            api.create_cluster_custom_object(G, V, "patterns",
-                                             pattern(name, "Deployments must not use the host network"))
+            start_with_model(api, operator_process, model.url, name)
             eventually(lambda: "fault injection: fault-provenance" in operator_process.output() or None,
                        timeout=TIMEOUT, what="the provenance write refused")
             operator_process.kill()
