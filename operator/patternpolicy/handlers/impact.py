@@ -3,7 +3,6 @@ changes (reconcile/impact.py decides), without validating again and without touc
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +11,7 @@ import kopf
 from patternpolicy import constants as c
 from patternpolicy.adapters.kube import KubeError, get_pattern
 from patternpolicy.handlers import runtime
+from patternpolicy.handlers.proposals import DRIFT_INTERVAL
 from patternpolicy.models.conditions import now_rfc3339
 from patternpolicy.reconcile.impact import Basis, impact_due, interval
 from patternpolicy.reconcile.proposal_status import impact_status
@@ -21,7 +21,7 @@ from patternpolicy.services.impact import impact
 
 # How often each proposal's figure is looked at: a change of engine is seen within a tick, an aged figure
 # within a tick of its interval. Bounded by the drift check's, which tests shorten.
-TICK = min(float(os.environ.get("PATTERNPOLICY_DRIFT_INTERVAL", "60")), 60.0, interval())
+TICK = min(DRIFT_INTERVAL, 60.0, interval())
 
 
 def _counted(status: dict[str, Any]) -> str:
@@ -43,8 +43,10 @@ def refresh_impact(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: ko
     pattern_name = (spec_.get("patternRef") or {}).get("name")
     try:
         engine = runtime.engine_in_use(get_pattern(str(pattern_name)) if pattern_name else None)
+        kinds = runtime.catalog().get().kinds
     except KubeError as exc:
-        raise kopf.TemporaryError(f"cannot read the pattern for the impact check: {exc}", delay=TICK) from exc
+        raise kopf.TemporaryError(f"cannot read the pattern or the served kinds for the impact check: {exc}",
+                                  delay=TICK) from exc
     applied = status_.get("phase") == "Applied" and bool(status_.get("appliedPolicies"))
     basis = Basis(digest, engine or "", failure_action(policies), in_force=applied)
     why = impact_due(status_, basis, datetime.now(UTC), interval())
@@ -52,7 +54,7 @@ def refresh_impact(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: ko
         return
     logger.info("impact of %s computed again: %s", meta["name"], why)
     recorded = (status_.get("validation") or {}).get("impact")
-    result = impact(policies, kinds=runtime.catalog().get().kinds, in_force=applied)
+    result = impact(policies, kinds=kinds, in_force=applied)
     written = impact_status(result, basis, now_rfc3339(), recorded)
     patch.status.update(written)
     before, after = _counted(status_), _counted(written)
