@@ -62,7 +62,9 @@ def _validate(name: str, spec: dict[str, Any], digest: str, generation: int, voi
     results, valid = validation.validate(name, spec, _dry_run, crds=_crds_for(spec), engine=engine,
                                          impact=lambda p: impact(p, kinds=runtime.catalog().get().kinds))
     basis = Basis(digest, engine or "", failure_action(policies))
-    impact_part = impact_status(results.pop("impact"), basis, now_rfc3339(), previous_impact)
+    # Content that is never applied is not evaluated against the cluster either (services/validation.py).
+    result = results.pop("impact", None) or validation.check("Skipped", "not run: the proposal is invalid")
+    impact_part = impact_status(result, basis, now_rfc3339(), previous_impact)
     pattern = (spec.get("patternRef") or {}).get("name", "")
     applied, applied_by = applied_policies_of(pattern, exclude=name) if pattern else ([], [])
     diff = policy_diff(applied, policies, applied_label=",".join(applied_by) or "applied", proposed_label=name)
