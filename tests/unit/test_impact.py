@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from patternpolicy.services.impact import Target, _names, impact, refusal, targets
+from patternpolicy.services.impact import _names, impact, refusal
+from patternpolicy.services.impact_targets import Target, targets
 
 
 def policy(*rules: tuple[str, str, str]) -> dict[str, Any]:
@@ -56,7 +57,8 @@ def test_wildcards_and_subresources_are_never_listed() -> None:
 def test_targets_keep_every_policys_namespace_selector() -> None:
     first, second = policy(("apps", "v1", "deployments")), policy(("apps", "v1", "deployments"))
     second["spec"]["matchConstraints"]["namespaceSelector"] = {"matchLabels": {"team": "a"}}
-    assert targets([first, second]) == {Target("apps", "v1", "deployments"): [{}, {"matchLabels": {"team": "a"}}]}
+    assert targets([first, second]).found == {
+        Target("apps", "v1", "deployments"): [{}, {"matchLabels": {"team": "a"}}]}
 
 
 def test_policies_that_match_nothing_listable_are_not_evaluated() -> None:

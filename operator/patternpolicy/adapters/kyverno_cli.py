@@ -88,11 +88,19 @@ def _binary() -> str:
     return binary
 
 
-def evaluate(policy_files: list[Path], resource_files: list[Path], timeout: float = 120.0) -> dict[str, str]:
-    """Verdicts of the real engine: `Kind/namespace/name` -> "deny" if any policy fails it, else "allow"."""
+Failure = tuple[str, str]  # (policy, rule): the rule is the policy's name again for CEL policies without rules
+
+
+def failures(policy_files: list[Path], resource_files: list[Path], values_file: Path | None = None,
+             timeout: float = 120.0) -> dict[str, list[Failure]]:
+    """What the real engine says of each resource it matched: `Kind/namespace/name` -> the (policy, rule)
+    pairs it fails, empty when it passes every one. `values_file` gives the CLI namespaces' labels, which
+    ClusterPolicy namespaceSelectors need (without them such a rule matches nothing)."""
     args = [_binary(), "apply", *map(str, policy_files)]
     for resource in resource_files:
         args += ["--resource", str(resource)]
+    if values_file is not None:
+        args += ["--values-file", str(values_file)]
     proc = _run([*args, "--policy-report", "--output-format", "json", "--remove-color"], timeout)
     start = proc.stdout.find("{")
     if start < 0 and proc.returncode == 0 and not proc.stdout.strip():
@@ -100,12 +108,18 @@ def evaluate(policy_files: list[Path], resource_files: list[Path], timeout: floa
     if start < 0:
         raise RuntimeError(f"kyverno apply produced no report: {(proc.stdout + proc.stderr)[-2000:]}")
     report = json.loads(proc.stdout[start:])
-    verdicts: dict[str, str] = {}
+    found: dict[str, list[Failure]] = {}
     for result in report.get("results") or []:
+        policy = str(result.get("policy", ""))
         for res in result.get("resources") or []:
             key = f"{res.get('kind')}/{res.get('namespace', '')}/{res.get('name')}"
+            failed = found.setdefault(key, [])
             if result.get("result") in ("fail", "error"):
-                verdicts[key] = "deny"
-            else:
-                verdicts.setdefault(key, "allow")
-    return verdicts
+                failed.append((policy, str(result.get("rule") or policy)))
+    return found
+
+
+def evaluate(policy_files: list[Path], resource_files: list[Path], timeout: float = 120.0) -> dict[str, str]:
+    """Verdicts of the real engine: `Kind/namespace/name` -> "deny" if any policy fails it, else "allow"."""
+    return {key: "deny" if failed else "allow"
+            for key, failed in failures(policy_files, resource_files, timeout=timeout).items()}

@@ -3,6 +3,6 @@
 Importing this package registers every handler (kopf run -m patternpolicy.handlers).
 """
 
-from patternpolicy.handlers import lifecycle, observe, patterns, proposals, settings
+from patternpolicy.handlers import impact, lifecycle, observe, patterns, proposals, settings
 
-__all__ = ["lifecycle", "observe", "patterns", "proposals", "settings"]
+__all__ = ["impact", "lifecycle", "observe", "patterns", "proposals", "settings"]

@@ -18,17 +18,26 @@ from patternpolicy.adapters.kube import (
     get_proposal,
     list_crds,
 )
-from patternpolicy.compile.choice import choose_engine
 from patternpolicy.compile.naming import proposal_name
 from patternpolicy.handlers import runtime
 from patternpolicy.handlers.summary import refresh_pattern_status
+from patternpolicy.models.conditions import now_rfc3339
 from patternpolicy.models.pattern import PatternRef
 from patternpolicy.reconcile.diff import MAX_STATUS_DIFF, policy_diff, summarize
-from patternpolicy.reconcile.proposal_status import Observed, Outcome, blocked, proposal_status, superseded_status
+from patternpolicy.reconcile.impact import Basis
+from patternpolicy.reconcile.proposal_status import (
+    Observed,
+    Outcome,
+    blocked,
+    impact_status,
+    proposal_status,
+    superseded_status,
+)
 from patternpolicy.reconcile.proposals import content_digest, decide
 from patternpolicy.reconcile.provenance import awaiting_provenance, trust
 from patternpolicy.services import validation
 from patternpolicy.services.apply import ApplyConflict, applied_policies_of, apply_proposal, drift_of, restore
+from patternpolicy.services.enforcement import failure_action
 from patternpolicy.services.guard import guard_state
 from patternpolicy.services.impact import impact
 from patternpolicy.validate.kyverno_suite import has_custom_kinds
@@ -47,24 +56,22 @@ def _crds_for(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return list_crds() if has_custom_kinds(spec.get("tests") or []) else []
 
 
-def _engine(pattern: dict[str, Any] | None) -> str | None:
-    """The engine the operator uses for this pattern now (None: none is served)."""
-    requested = (((pattern or {}).get("spec") or {}).get("policyGeneration") or {}).get("engine") or "auto"
-    target = choose_engine(runtime.facts().get(), runtime.default_engine() if requested == "auto" else requested).target
-    return target.engine if target else None
-
-
 def _validate(name: str, spec: dict[str, Any], digest: str, generation: int, voided: bool,
-              engine: str | None) -> dict[str, Any]:
-    results, valid = validation.validate(name, spec, _dry_run, impact=impact, crds=_crds_for(spec), engine=engine)
+              engine: str | None, previous_impact: dict[str, Any] | None) -> dict[str, Any]:
+    policies = list(spec.get("policies") or [])
+    results, valid = validation.validate(name, spec, _dry_run, crds=_crds_for(spec), engine=engine,
+                                         impact=lambda p: impact(p, kinds=runtime.catalog().get().kinds))
+    basis = Basis(digest, engine or "", failure_action(policies))
+    # Content that is never applied is not evaluated against the cluster either (services/validation.py).
+    result = results.pop("impact", None) or validation.check("Skipped", "not run: the proposal is invalid")
+    impact_part = impact_status(result, basis, now_rfc3339(), previous_impact)
     pattern = (spec.get("patternRef") or {}).get("name", "")
     applied, applied_by = applied_policies_of(pattern, exclude=name) if pattern else ([], [])
-    diff = policy_diff(applied, spec.get("policies") or [], applied_label=",".join(applied_by) or "applied",
-                       proposed_label=name)
-    return {"digest": digest, "validation": results, "validationPassed": valid,
-            "policyCount": len(spec.get("policies") or []), "approvalVoided": voided,
+    diff = policy_diff(applied, policies, applied_label=",".join(applied_by) or "applied", proposed_label=name)
+    return {**impact_part, "digest": digest, "validation": {**results, **impact_part["validation"]},
+            "validationPassed": valid, "policyCount": len(policies), "approvalVoided": voided,
             "observedGeneration": generation, "diff": diff[:MAX_STATUS_DIFF], "diffSummary": summarize(diff),
-            "replaces": applied_by, "wouldDeny": results.get("impact", {}).get("wouldDeny", 0)}
+            "replaces": applied_by}
 
 
 def _observe(meta: dict[str, Any], spec: dict[str, Any], status: dict[str, Any], pattern: dict[str, Any] | None,
@@ -126,9 +133,10 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
         return  # Applied (kept in force by the timer below) or Superseded
     try:
         pattern = _pattern_of(spec_)
-        engine = _engine(pattern)
+        engine = runtime.engine_in_use(pattern)
         if decision.action in ("validate", "void"):
-            validated = _validate(name, spec_, decision.digest, generation, decision.action == "void", engine)
+            validated = _validate(name, spec_, decision.digest, generation, decision.action == "void", engine,
+                                  (status_.get("validation") or {}).get("impact"))
             status_ = {**status_, **validated}
             patch.status.update(validated)
             decision = decide(spec_, status_)
@@ -213,7 +221,7 @@ def _keep_in_force(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: ko
         if not drift and drifted.get("status") != "True" and status_.get("phase") == "Applied":
             return
         pattern = _pattern_of(spec_)
-        observed = _observe(meta_, spec_, status_, pattern, _engine(pattern))
+        observed = _observe(meta_, spec_, status_, pattern, runtime.engine_in_use(pattern))
     except KubeError as exc:
         raise kopf.TemporaryError(f"cannot check applied policies: {exc}", delay=DRIFT_INTERVAL) from exc
     if not observed.trusted or not observed.valid:
@@ -275,7 +283,7 @@ def _correct_status(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: k
         return
     try:
         pattern = _pattern_of(spec_)
-        observed = _observe(meta_, spec_, status_, pattern, _engine(pattern))
+        observed = _observe(meta_, spec_, status_, pattern, runtime.engine_in_use(pattern))
     except KubeError as exc:
         raise kopf.TemporaryError(f"cannot read the pattern: {exc}", delay=DRIFT_INTERVAL) from exc
     result = proposal_status(observed, list(status_.get("conditions") or []), int(meta.get("generation") or 1))

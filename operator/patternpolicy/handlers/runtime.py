@@ -18,7 +18,7 @@ from patternpolicy.adapters.ttl_cache import TtlCache
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.analysis.memo import MemoizedAnalyzer
 from patternpolicy.analysis.offline import OfflineAnalyzer
-from patternpolicy.compile.choice import ClusterFacts
+from patternpolicy.compile.choice import ClusterFacts, choose_engine
 from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.schemas import ChainedSchemas, SchemaSource, builtin_schemas
 from patternpolicy.services import kind_index
@@ -140,3 +140,10 @@ def default_engine() -> str:
     if chosen not in ENGINES:
         raise kopf.PermanentError(f"PATTERNPOLICY_ENGINE={chosen!r} is not one of {', '.join(ENGINES)}")
     return chosen
+
+
+def engine_in_use(pattern: Mapping[str, Any] | None) -> str | None:
+    """The engine the operator uses for this pattern now (None: none is served)."""
+    requested = (((pattern or {}).get("spec") or {}).get("policyGeneration") or {}).get("engine") or "auto"
+    target = choose_engine(facts().get(), default_engine() if requested == "auto" else requested).target
+    return target.engine if target else None

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from patternpolicy.models.conditions import Health, Status, find_condition, set_condition, with_health
+from patternpolicy.reconcile.impact import Basis
 
 Phase = Literal["Pending", "Invalid", "Approved", "Applied", "Superseded", "Failed"]
 # How applying the approved content went, when it was tried.
@@ -172,3 +173,18 @@ def superseded_status(conditions: list[dict[str, Any]], by: str, generation: int
                                generation)
     conditions = with_health(conditions, proposal_health("Superseded", conditions), generation)
     return {"phase": "Superseded", "conditions": conditions, "observedGeneration": generation}
+
+
+def impact_status(result: dict[str, Any], basis: Basis, checked_at: str,
+                  previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The impact part of a proposal's status, from validation or a later recomputation (phase and
+    conditions untouched): the record, with what and when it was computed for, and the printer columns'
+    counts, absent when nothing was evaluated (a blank column rather than a 0 that was never counted).
+    Keys of the previous record that this one lacks are cleared: status patches merge."""
+    record = {**result, "checkedAt": checked_at, "digest": basis.digest, "engine": basis.engine,
+              "failureAction": basis.failure_action, "inForce": basis.in_force}
+    cleared = {key: None for key in previous or {} if key not in record}
+    evaluated = "wouldDeny" in result
+    return {"validation": {"impact": {**cleared, **record}},
+            "wouldDeny": result["wouldDeny"] if evaluated else None,
+            "wouldReport": result.get("wouldReport", 0) if evaluated else None}

@@ -1,29 +1,33 @@
-"""Impact: which existing objects a proposal would deny if it were enforced now.
+"""Impact: which existing objects a proposal would deny, or only report, if it were in force now.
 
 Least privilege (docs/security.md): the operator lists only kinds an administrator granted it through
 the optional impact reader role, asks the apiserver first (SelfSubjectAccessReview) instead of
 trying, and never reads Secrets whatever RBAC says. Object contents go to the local Kyverno CLI in a
-temporary directory and nowhere else; the proposal's status carries counts and the denied objects'
+temporary directory and nowhere else; the proposal's status carries counts and the violating objects'
 names (Kind/namespace/name), never their contents.
+
+A failed check denies only under Enforce (services/enforcement.py): objects that fail Audit checks
+alone are counted as `wouldReport`, never as `wouldDeny`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import yaml
 
 from patternpolicy.adapters.access import may_list
 from patternpolicy.adapters.kube import KubeError, get_json
-from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, evaluate
+from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, failures
 from patternpolicy.adapters.workdirs import workdir
 from patternpolicy.compile.scope import NAMESPACE_NAME_LABEL
+from patternpolicy.discovery.builtin_kinds import builtin_kinds
+from patternpolicy.models.rules import KindRef
+from patternpolicy.services.enforcement import denies, deny_checks
+from patternpolicy.services.impact_targets import Selector, Target, in_scope, targets
 
-LIST_LIMIT = 500  # per kind: enough to judge impact, bounded for big clusters
 SHOWN = 20
 # Kinds whose objects the operator never reads, whatever its RBAC allows.
 NEVER_READ = {("", "secrets"): "secret data is not read"}
@@ -31,38 +35,6 @@ ROLE_HINT = "grant it through the impact reader role"
 
 MayList = Callable[[str, str], bool]
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Target:
-    """One group/version/resource a policy matches."""
-
-    group: str
-    version: str
-    plural: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.plural}.{self.group}" if self.group else self.plural
-
-    @property
-    def path(self) -> str:
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        return f"{base}/{self.plural}?limit={LIST_LIMIT}"
-
-
-def targets(policies: list[dict[str, Any]]) -> dict[Target, list[dict[str, Any]]]:
-    """Resources the policies match, each with the namespace selectors that go with it."""
-    found: dict[Target, list[dict[str, Any]]] = defaultdict(list)
-    for policy in policies:
-        match = (policy.get("spec") or {}).get("matchConstraints") or {}
-        selector = match.get("namespaceSelector") or {}
-        for rule in match.get("resourceRules") or []:
-            for group in rule.get("apiGroups") or []:
-                for version in rule.get("apiVersions") or []:
-                    for plural in rule.get("resources") or []:
-                        found[Target(group, version, plural)].append(selector)
-    return dict(found)
 
 
 def refusal(target: Target, allowed: MayList) -> str | None:
@@ -80,19 +52,7 @@ def refusal(target: Target, allowed: MayList) -> str | None:
     return f"the operator may not list {target.name} ({ROLE_HINT})"
 
 
-def _in_scope(namespace: str, selector: dict[str, Any]) -> bool:
-    for expr in selector.get("matchExpressions") or []:
-        if expr.get("key") != NAMESPACE_NAME_LABEL:
-            continue
-        values = expr.get("values") or []
-        if expr.get("operator") == "In" and namespace not in values:
-            return False
-        if expr.get("operator") == "NotIn" and namespace in values:
-            return False
-    return True
-
-
-def existing_objects(listable: dict[Target, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+def existing_objects(listable: dict[Target, list[Selector]]) -> list[dict[str, Any]]:
     """Objects of the listable targets in a namespace some policy governs; cluster-scoped ones all."""
     objects: dict[tuple[str, str, str, str], dict[str, Any]] = {}
     for target, selectors in listable.items():
@@ -102,7 +62,7 @@ def existing_objects(listable: dict[Target, list[dict[str, Any]]]) -> list[dict[
         for item in listing.get("items") or []:
             meta = item.get("metadata") or {}
             namespace = meta.get("namespace", "")
-            if namespace and not any(_in_scope(namespace, s) for s in selectors):
+            if namespace and not any(in_scope(namespace, s) for s in selectors):
                 continue
             meta.pop("managedFields", None)
             item = {**item, "apiVersion": api_version, "kind": kind}
@@ -124,48 +84,97 @@ def _names(objects: list[dict[str, Any]]) -> dict[str, str]:
     return names
 
 
-def impact(policies: list[dict[str, Any]], allowed: MayList = may_list) -> dict[str, Any]:
-    found = targets(policies)
-    refused = {t: r for t in found if (r := refusal(t, allowed)) is not None}
-    not_evaluated = [f"not evaluated: {reason}" for reason in sorted(set(refused.values()))]
-    listable = {t: s for t, s in found.items() if t not in refused}
+def impact(policies: list[dict[str, Any]], allowed: MayList = may_list, kinds: Sequence[KindRef] | None = None,
+           in_force: bool = False) -> dict[str, Any]:
+    """The impact record for the status. `kinds`: the kinds the cluster serves (the built-in ones when not
+    given), which ClusterPolicy kind names map to; `in_force`: the policies are applied already, so their
+    violators are named as such rather than as what approving would do."""
+    found = targets(policies, [k for k, _ in builtin_kinds()] if kinds is None else kinds)
+    refused = {t: r for t in found.found if (r := refusal(t, allowed)) is not None}
+    refused_reasons = [*sorted(set(refused.values())), *(f"kind {k} is not served" for k in found.unserved)]
+    not_evaluated = [f"not evaluated: {reason}" for reason in refused_reasons]
+    listable = {t: s for t, s in found.found.items() if t not in refused}
     if not listable:
         detail = "; ".join(not_evaluated) or "not evaluated: the policies match no resources that can be listed"
-        return {"result": "Skipped", "detail": detail, **_refused(refused)}
-    result = _evaluated(policies, listable)
-    if refused:
-        result = {**result, "detail": "; ".join([result["detail"], *not_evaluated]), **_refused(refused)}
+        return {"result": "Skipped", "detail": detail, **_refused(refused, found.unserved)}
+    result = _evaluated(policies, listable, in_force)
+    if not_evaluated:
+        result = {**result, "detail": "; ".join([result["detail"], *not_evaluated]),
+                  **_refused(refused, found.unserved)}
     return result
 
 
-def _refused(refused: dict[Target, str]) -> dict[str, list[str]]:
-    return {"notEvaluated": sorted(f"{t.name}: {r}" for t, r in refused.items())} if refused else {}
+def _refused(refused: dict[Target, str], unserved: Sequence[str]) -> dict[str, list[str]]:
+    reasons = sorted(f"{t.name}: {r}" for t, r in refused.items()) + [f"{k}: not served" for k in unserved]
+    return {"notEvaluated": reasons} if reasons else {}
 
 
-def _evaluated(policies: list[dict[str, Any]], listable: dict[Target, list[dict[str, Any]]]) -> dict[str, Any]:
+def _values(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    """The CLI's view of the objects' namespaces: their name label, all that generated namespaceSelectors
+    read (a ClusterPolicy's selector matches nothing in a namespace the CLI was not told about)."""
+    namespaces = sorted({ns for o in objects if (ns := (o.get("metadata") or {}).get("namespace"))})
+    return {"apiVersion": "cli.kyverno.io/v1alpha1", "kind": "Value", "metadata": {"name": "namespaces"},
+            "namespaces": [{"apiVersion": "v1", "kind": "Namespace",
+                            "metadata": {"name": ns, "labels": {NAMESPACE_NAME_LABEL: ns}}} for ns in namespaces]}
+
+
+def _run_engine(policies: list[dict[str, Any]], objects: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    with workdir("impact") as tmp:  # removed at start-up too, should a kill skip the clean-up
+        files = [tmp / "policies.yaml", tmp / "objects.yaml", tmp / "values.yaml"]
+        files[0].write_text(yaml.safe_dump_all(policies))
+        files[1].write_text(yaml.safe_dump_all(objects))
+        files[2].write_text(yaml.safe_dump(_values(objects)))
+        return failures([files[0]], [files[1]], values_file=files[2])
+
+
+def _evaluated(policies: list[dict[str, Any]], listable: dict[Target, list[Selector]],
+               in_force: bool) -> dict[str, Any]:
     try:
         objects = existing_objects(listable)
     except KubeError as exc:
         return {"result": "Skipped", "detail": f"cannot list existing objects: {exc}"}
+    checks = deny_checks(policies)
+    enforcing = any(checks.values())
     if not objects:
-        return {"result": "Passed", "detail": "no existing objects of the target kinds", "wouldDeny": 0, "checked": 0}
-    with workdir("impact") as tmp:  # removed at start-up too, should a kill skip the clean-up
-        policy_file, resource_file = tmp / "policies.yaml", tmp / "objects.yaml"
-        policy_file.write_text(yaml.safe_dump_all(policies))
-        resource_file.write_text(yaml.safe_dump_all(objects))
-        try:
-            verdicts = evaluate([policy_file], [resource_file])
-        except KyvernoNotFound as exc:
-            return {"result": "Skipped", "detail": str(exc)}
-        except RuntimeError as exc:
-            # The engine's output may quote the objects it read: the log has it, the status does not.
-            log.warning("impact: the engine could not evaluate existing objects: %s", exc)
-            return {"result": "Skipped",
-                    "detail": "the engine could not evaluate existing objects (the operator's log says why)"}
+        return {"result": "Passed", "detail": "no existing objects of the target kinds", "wouldDeny": 0,
+                "wouldReport": 0, "checked": 0}
+    try:
+        failed = _run_engine(policies, objects)
+    except KyvernoNotFound as exc:
+        return {"result": "Skipped", "detail": str(exc)}
+    except RuntimeError as exc:
+        # The engine's output may quote the objects it read: the log has it, the status does not.
+        log.warning("impact: the engine could not evaluate existing objects: %s", exc)
+        return {"result": "Skipped",
+                "detail": "the engine could not evaluate existing objects (the operator's log says why)"}
     names = _names(objects)
-    denied = sorted(names.get(key, key) for key, verdict in verdicts.items() if verdict == "deny")
-    shown = ", ".join(denied[:SHOWN]) + (f" and {len(denied) - SHOWN} more" if len(denied) > SHOWN else "")
-    detail = (f"{len(denied)} of {len(objects)} existing object(s) would be denied: {shown}" if denied
-              else f"none of {len(objects)} existing object(s) would be denied")
-    return {"result": "Passed", "detail": detail, "wouldDeny": len(denied), "checked": len(objects),
-            "objects": denied[:SHOWN]}
+    denied = sorted(names.get(k, k) for k, f in failed.items() if any(denies(checks, c) for c in f))
+    reported = sorted(names.get(k, k) for k, f in failed.items() if f and not any(denies(checks, c) for c in f))
+    return {"result": "Passed", "detail": describe(denied, reported, len(objects), enforcing, in_force),
+            "wouldDeny": len(denied), "wouldReport": len(reported), "checked": len(objects),
+            "objects": (denied + reported)[:SHOWN]}
+
+
+def _shown(names: list[str]) -> str:
+    return ", ".join(names[:SHOWN]) + (f" and {len(names) - SHOWN} more" if len(names) > SHOWN else "")
+
+
+def describe(denied: list[str], reported: list[str], checked: int, enforcing: bool, in_force: bool) -> str:
+    """The impact in words: denied and reported objects apart, what Audit does said where it matters."""
+    audit = "Audit: nothing is denied" if not enforcing else "Audit rules only: not denied"
+    if in_force:
+        parts = [f"{len(denied)} of {checked} existing object(s) violate the policies in force (their next "
+                 f"create or update is denied): {_shown(denied)}"] if denied else []
+        if reported:
+            parts.append(f"{len(reported)} of {checked} existing object(s) violate the policies in force, which "
+                         f"report them ({audit}): {_shown(reported)}")
+        return "; ".join(parts) or f"none of {checked} existing object(s) violate the policies in force"
+    parts = [f"{len(denied)} of {checked} existing object(s) would be denied: {_shown(denied)}"] if denied else []
+    if reported:
+        parts.append(f"{len(reported)} of {checked} existing object(s) would be reported ({audit}): "
+                     f"{_shown(reported)}")
+    if parts:
+        return "; ".join(parts)
+    if enforcing:
+        return f"none of {checked} existing object(s) would be denied"
+    return f"none of {checked} existing object(s) would be reported ({audit})"
