@@ -158,3 +158,32 @@ def test_the_engine_evaluates_a_cluster_policy_namespace_selector_on_listed_obje
     failed = _run_engine([policy], [pod("bare", "web", {}), pod("owned", "web", {"team": "a"})])
     assert failed == {"Pod/web/bare": [("team", "team")], "Pod/web/owned": []}
     assert not any(denies(deny_checks([policy]), c) for c in failed["Pod/web/bare"])
+
+
+def test_an_aged_figure_is_judged_again_only_when_the_objects_changed(kyverno_cli: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The timer lists the objects every interval; the engine runs only when one was created, changed or deleted
+    (the listing is the apiserver's in the cluster tier, tests/cluster/test_impact.py)."""
+    from patternpolicy.services import impact as impact_module
+
+    policy = cluster_policy({"any": [{"resources": {"kinds": ["Pod"]}}]})
+    listed = [pod("bare", "web", {}) | {"metadata": {"name": "bare", "namespace": "web", "resourceVersion": "7"}}]
+    runs: list[int] = []
+
+    def counted(policies: list[dict[str, Any]], objects: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+        runs.append(len(objects))
+        return _run_engine(policies, objects)
+
+    monkeypatch.setattr(impact_module, "existing_objects", lambda listable: [dict(o) for o in listed])
+    monkeypatch.setattr(impact_module, "_run_engine", counted)
+    first = impact([policy], allowed=lambda group, plural: True, kinds=KINDS)
+    assert (first["wouldDeny"], runs) == (1, [1])
+    again = impact([policy], allowed=lambda group, plural: True, kinds=KINDS, previous=first)
+    assert again == first and runs == [1], "nothing changed: the engine's verdict stands"
+    listed.append(pod("owned", "web", {"team": "a"}) | {
+        "metadata": {"name": "owned", "namespace": "web", "labels": {"team": "a"}, "resourceVersion": "9"}})
+    grown = impact([policy], allowed=lambda group, plural: True, kinds=KINDS, previous=first)
+    assert (grown["wouldDeny"], grown["checked"], runs) == (1, 2, [1, 2])
+    listed[0]["metadata"] = {**listed[0]["metadata"], "labels": {"team": "b"}, "resourceVersion": "12"}
+    fixed = impact([policy], allowed=lambda group, plural: True, kinds=KINDS, previous=grown)
+    assert (fixed["wouldDeny"], runs) == (0, [1, 2, 2])

@@ -13,7 +13,7 @@ from patternpolicy.adapters.kube import KubeError, get_pattern
 from patternpolicy.handlers import runtime
 from patternpolicy.handlers.proposals import DRIFT_INTERVAL
 from patternpolicy.models.conditions import now_rfc3339
-from patternpolicy.reconcile.impact import Basis, impact_due, interval
+from patternpolicy.reconcile.impact import Basis, impact_due, interval, same_basis
 from patternpolicy.reconcile.proposal_status import impact_status
 from patternpolicy.reconcile.proposals import content_digest
 from patternpolicy.services.enforcement import failure_action
@@ -54,7 +54,9 @@ def refresh_impact(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: ko
         return
     logger.info("impact of %s computed again: %s", meta["name"], why)
     recorded = (status_.get("validation") or {}).get("impact")
-    result = impact(policies, kinds=kinds, in_force=applied)
+    # Aged only: listing the objects again tells whether the engine has anything new to judge.
+    reusable = recorded if recorded and same_basis(recorded, basis) else None
+    result = impact(policies, kinds=kinds, in_force=applied, previous=reusable)
     written = impact_status(result, basis, now_rfc3339(), recorded)
     patch.status.update(written)
     before, after = _counted(status_), _counted(written)

@@ -44,6 +44,14 @@ def _parsed(stamp: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+def same_basis(recorded: dict[str, Any], basis: Basis) -> bool:
+    """Whether a recorded figure was computed for this content, engine, failure action and in-force state:
+    only then may its verdicts be reused for objects that did not change."""
+    return (recorded.get("digest") == basis.digest and (recorded.get("engine") or "") == basis.engine
+            and recorded.get("failureAction") == basis.failure_action
+            and bool(recorded.get("inForce")) == basis.in_force)
+
+
 def impact_due(status: dict[str, Any], basis: Basis, now: datetime, every: float) -> str | None:
     """Why the impact must be computed again now, or None when the recorded figure still holds."""
     if status.get("phase") in ("Invalid", "Superseded") or status.get("validationPassed") is not True:

@@ -12,6 +12,7 @@ alone are counted as `wouldReport`, never as `wouldDeny`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -85,10 +86,11 @@ def _names(objects: list[dict[str, Any]]) -> dict[str, str]:
 
 
 def impact(policies: list[dict[str, Any]], allowed: MayList = may_list, kinds: Sequence[KindRef] | None = None,
-           in_force: bool = False) -> dict[str, Any]:
+           in_force: bool = False, previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The impact record for the status. `kinds`: the kinds the cluster serves (the built-in ones when not
     given), which ClusterPolicy kind names map to; `in_force`: the policies are applied already, so their
-    violators are named as such rather than as what approving would do."""
+    violators are named as such rather than as what approving would do; `previous`: the record computed
+    for the same content, engine and failure action, whose verdicts stand while the objects are unchanged."""
     found = targets(policies, [k for k, _ in builtin_kinds()] if kinds is None else kinds)
     refused = {t: r for t in found.found if (r := refusal(t, allowed)) is not None}
     refused_reasons = [*sorted(set(refused.values())), *(f"kind {k} is not served" for k in found.unserved)]
@@ -97,7 +99,9 @@ def impact(policies: list[dict[str, Any]], allowed: MayList = may_list, kinds: S
     if not listable:
         detail = "; ".join(not_evaluated) or "not evaluated: the policies match no resources that can be listed"
         return {"result": "Skipped", "detail": detail, **_refused(refused, found.unserved)}
-    result = _evaluated(policies, listable, in_force)
+    result = _evaluated(policies, listable, in_force, previous)
+    if result.pop(_REUSED, False):
+        return result  # the previous record, its detail already complete
     if not_evaluated:
         result = {**result, "detail": "; ".join([result["detail"], *not_evaluated]),
                   **_refused(refused, found.unserved)}
@@ -127,12 +131,34 @@ def _run_engine(policies: list[dict[str, Any]], objects: list[dict[str, Any]]) -
         return failures([files[0]], [files[1]], values_file=files[2])
 
 
+def fingerprint(objects: list[dict[str, Any]]) -> str:
+    """Changes whenever an object is created, changed or deleted (resourceVersion moves on every write)."""
+    keys = sorted(f"{o.get('kind')}/{(o.get('metadata') or {}).get('namespace', '')}/"
+                  f"{(o.get('metadata') or {}).get('name')}@{(o.get('metadata') or {}).get('resourceVersion')}"
+                  for o in objects)
+    return "sha256:" + hashlib.sha256("\n".join(keys).encode()).hexdigest()
+
+
+_VERDICT_KEYS = ("result", "detail", "wouldDeny", "wouldReport", "checked", "objects", "notEvaluated")
+_REUSED = "_reused"
+
+
 def _evaluated(policies: list[dict[str, Any]], listable: dict[Target, list[Selector]],
-               in_force: bool) -> dict[str, Any]:
+               in_force: bool, previous: dict[str, Any] | None) -> dict[str, Any]:
     try:
         objects = existing_objects(listable)
     except KubeError as exc:
         return {"result": "Skipped", "detail": f"cannot list existing objects: {exc}"}
+    seen = fingerprint(objects)
+    if previous and previous.get("objectsFingerprint") == seen and previous.get("result") == "Passed":
+        # Same content and objects as last time: the engine's verdicts stand, it is not run again.
+        return {**{k: previous[k] for k in _VERDICT_KEYS if k in previous}, "objectsFingerprint": seen,
+                _REUSED: True}
+    result = _judged(policies, objects, in_force)
+    return {**result, "objectsFingerprint": seen} if result["result"] == "Passed" else result
+
+
+def _judged(policies: list[dict[str, Any]], objects: list[dict[str, Any]], in_force: bool) -> dict[str, Any]:
     checks = deny_checks(policies)
     enforcing = any(checks.values())
     if not objects:
