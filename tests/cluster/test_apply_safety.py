@@ -101,7 +101,11 @@ def test_a_mutating_rule_is_refused_even_with_forged_provenance(api: client.Cust
     refused = eventually(lambda: condition(api, "mut-g1", "Approved", "False", "ValidationFailed"),
                          what="mutating content refused")
     assert "does not only validate (mutate)" in refused["message"]
-    assert proposal(api, "mut-g1")["status"]["phase"] == "Invalid"
+    status = proposal(api, "mut-g1")["status"]
+    assert status["phase"] == "Invalid"
+    # The earlier content's verdicts are gone with it: nothing of the refused content was dry-run or judged.
+    assert set(status["validation"]) == {"content", "impact"}, status["validation"]
+    assert status["validation"]["impact"]["result"] == "Skipped", status["validation"]["impact"]
     assert get_or_none(api, *CP, "mut-add-label") is None
     api.delete_cluster_custom_object(G, V, "patterns", "mut")
 

@@ -68,7 +68,9 @@ def _validate(name: str, spec: dict[str, Any], digest: str, generation: int, voi
     pattern = (spec.get("patternRef") or {}).get("name", "")
     applied, applied_by = applied_policies_of(pattern, exclude=name) if pattern else ([], [])
     diff = policy_diff(applied, policies, applied_label=",".join(applied_by) or "applied", proposed_label=name)
-    return {**impact_part, "digest": digest, "validation": {**results, **impact_part["validation"]},
+    # Status patches merge: a stage this run did not reach (content refused) must not keep an earlier verdict.
+    stale = {stage: None for stage in validation.STAGES if stage not in results}
+    return {**impact_part, "digest": digest, "validation": {**stale, **results, **impact_part["validation"]},
             "validationPassed": valid, "policyCount": len(policies), "approvalVoided": voided,
             "observedGeneration": generation, "diff": diff[:MAX_STATUS_DIFF], "diffSummary": summarize(diff),
             "replaces": applied_by}
@@ -137,7 +139,8 @@ def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status
         if decision.action in ("validate", "void"):
             validated = _validate(name, spec_, decision.digest, generation, decision.action == "void", engine,
                                   (status_.get("validation") or {}).get("impact"))
-            status_ = {**status_, **validated}
+            stored = {k: v for k, v in validated["validation"].items() if v is not None}  # nulls delete keys
+            status_ = {**status_, **validated, "validation": stored}
             patch.status.update(validated)
             decision = decide(spec_, status_)
             if validated["validationPassed"]:

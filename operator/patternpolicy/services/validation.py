@@ -118,6 +118,10 @@ def content_check(policies: list[dict[str, Any]], engine: str | None) -> dict[st
 Impact = Callable[[list[dict[str, Any]]], dict[str, Any]]
 
 
+# Every stage a validation record may hold besides impact (which has its own writer, reconcile/impact.py).
+STAGES = ("content", "schema", "behaviour")
+
+
 def validate(name: str, spec: dict[str, Any], dry_run: DryRun | None,
              impact: Impact | None = None, crds: Sequence[Mapping[str, Any]] = (),
              engine: str | None = None) -> tuple[dict[str, Any], bool]:
