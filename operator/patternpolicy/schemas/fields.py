@@ -123,12 +123,15 @@ def _below(schema: KindSchema, under: tuple[str, ...]) -> list[Json]:
 def outline(schema: KindSchema, under: tuple[str, ...] = (), depth: int = 3) -> Iterator[tuple[tuple[str, ...], str]]:
     """(path, type) of the fields below `under`, breadth first, at most `depth` field names below it.
 
-    Unlike `declared_fields`, lists are followed: `spec.containers` (array), then `spec.containers[].image`.
-    Maps are not (their keys are data). At the root, apiVersion, kind, metadata and status are left out.
-    Yields nothing when `under` does not exist.
+    Unlike `declared_fields`, lists are followed: `spec.containers` (array), then `spec.containers[].image`;
+    `under` naming a list means its items. Maps are not followed (their keys are data). At the root,
+    apiVersion, kind, metadata and status are left out. Yields nothing when `under` does not exist.
     """
     nodes = _below(schema, under)
-    queue: list[tuple[tuple[str, ...], list[Json]]] = [(under, nodes)] if nodes else []
+    start = under
+    if nodes and shape_of(nodes) == "array":
+        nodes, start = _items(nodes, schema.document), (*under, ELEMENT)
+    queue: list[tuple[tuple[str, ...], list[Json]]] = [(start, nodes)] if nodes else []
     while queue:
         path, nodes = queue.pop(0)
         for name, child in _merged(nodes, schema.document)[0].items():

@@ -3,7 +3,7 @@
 Backed by what the pipeline already holds: the catalog (served kinds, by name), the capability index
 attached to it (kinds a description fits; discovery/index.py) and the schemas attached to it (field
 paths; schemas/fields.py). Only kind names, API versions, scopes, why a kind was found and field paths
-are sent; never objects from the cluster. A result is bounded (MAX_RESULT_CHARS, about 1,300 tokens).
+are sent; never objects from the cluster. A result is bounded (MAX_RESULT_CHARS, well under 1,500 tokens).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from patternpolicy.schemas.resolve import ELEMENT, format_path
 
 LOOKUP_TOOL = "look_up_kinds"
 MAX_KINDS = 6  # kinds described in one result
-MAX_FIELDS = 40  # field paths listed per kind
+MAX_FIELDS = 120  # field paths listed per kind (the character budget usually binds first)
 FIELD_DEPTH = 3  # field names below the object (or below `under`)
-MAX_RESULT_CHARS = 5200  # the whole result: about 1,300 tokens at 4 characters a token
+MAX_RESULT_CHARS = 4000  # the whole result: 1,000 tokens at 4 characters a token, 1,350 at 3 (dense field paths)
 _PATH = r"^[A-Za-z0-9_.\[\]-]*$"
 
 
@@ -60,6 +60,10 @@ def _segments(under: str) -> tuple[str, ...]:
         if part == ELEMENT or part:
             out.append(part)
     return tuple(out)
+
+
+def _dotted(path: tuple[str, ...]) -> str:
+    return format_path("", path).lstrip(".")
 
 
 class KindLookup:
@@ -140,10 +144,11 @@ class KindLookup:
         schema = schemas.schema_for(kind.group, kind.version, kind.kind) if schemas is not None else None
         if schema is None:
             return head + "\n  fields: unknown here (no schema)"
-        paths = [f"{format_path('', p).lstrip('.')} ({t})" for p, t in outline(schema, under, FIELD_DEPTH)]
+        # Below `under`, paths are relative to it: the prefix would repeat on every line.
+        paths = [f"{_dotted(p[len(under):])} ({t})" for p, t in outline(schema, under, FIELD_DEPTH)]
         if under and not paths:
-            return head + f"\n  fields: nothing below {format_path('', under).lstrip('.')}"
-        label = f"  fields below {format_path('', under).lstrip('.')}: " if under else "  fields: "
+            return head + f"\n  fields: nothing below {_dotted(under)}"
+        label = f"  fields below {_dotted(under)} (paths relative to it): " if under else "  fields: "
         shown: list[str] = []
         size = len(head) + len(label) + 60  # room for the "more" note
         for path in paths[:MAX_FIELDS]:

@@ -51,11 +51,19 @@ def _samples(proposed: ProposedRule, targets: list[KindRef]) -> tuple[list[Sampl
     return samples, problems
 
 
-def _resolve_kind(name: str, candidates: list[KindRef], catalog: KindCatalog) -> KindRef | None:
-    """The kind the model meant: one offered in this conversation (a candidate or a kind it looked up) wins
-    ("FlexibleServer" is the one offered, not its namesake elsewhere); else any served kind of that name."""
+def _resolve_kind(name: str, candidates: list[KindRef], catalog: KindCatalog) -> KindRef | str:
+    """The kind the model meant, or why it cannot be told.
+
+    One offered in this conversation (a candidate or a kind it looked up) wins ("FlexibleServer" is the
+    one offered, not its namesake elsewhere); a bare name shared by several offered kinds is a question
+    back to the model, never a guess; else any served kind of that name.
+    """
     offered = [k for k in candidates if name in (k.kind, str(k), k.plural)]
-    return offered[0] if len(offered) == 1 else catalog.by_kind(name)
+    if len(offered) > 1:
+        return (f"kind {name!r} names several kinds offered ({', '.join(str(k) for k in offered)}): "
+                "write the one meant as Kind.group")
+    kind = offered[0] if offered else catalog.by_kind(name)
+    return kind or f"kind {name!r} is not served by this cluster (the look_up_kinds tool finds served kinds)"
 
 
 def to_rules(proposal: Proposal, catalog: KindCatalog,
@@ -66,9 +74,8 @@ def to_rules(proposal: Proposal, catalog: KindCatalog,
         targets = []
         for name in proposed.kinds:
             kind = _resolve_kind(name, candidates or [], catalog)
-            if kind is None:
-                problems.append(f"{rule_id}: kind {name!r} is not served by this cluster "
-                                "(the look_up_kinds tool finds served kinds)")
+            if isinstance(kind, str):
+                problems.append(f"{rule_id}: {kind}")
             elif kind not in targets:
                 targets.append(kind)
         reserved = {v.name for v in POD_VARIABLES}
