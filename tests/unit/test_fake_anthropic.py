@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.fake_anthropic import KEY, FakeAnthropic, fake_anthropic, text_only, tool_use
+from tests.support.fake_anthropic import KEY, FakeAnthropic, fake_anthropic, look_up, text_only, together, tool_use
 
 TOOL = {"name": "propose_rules", "description": "d", "input_schema": {"type": "object", "properties": {}}}
 
@@ -126,3 +126,41 @@ def test_tool_results_must_match_tool_uses() -> None:
                                                             "content": "?"}]}]
         refused(post(server, orphan), 400, "invalid_request_error", "unexpected `tool_use_id`")
         assert post(server, follow).is_success
+
+
+LOOKUP = {"name": "look_up_kinds", "description": "d", "input_schema": {"type": "object", "properties": {}}}
+
+
+@pytest.mark.parametrize(("tools", "words"), [
+    ([{**TOOL, "name": "propose rules"}], "tools.0.custom.name: String should match pattern"),
+    ([TOOL, {**LOOKUP, "name": "x" * 129}], "tools.1.custom.name"),
+    ([{**TOOL, "input_schema": {"type": "array"}}], "tools.0.custom.input_schema"),
+    ([{"name": "propose_rules", "description": "d"}], "tools.0.custom.input_schema"),
+    ([TOOL, {**LOOKUP, "name": "propose_rules"}], "Tool names must be unique"),
+])
+def test_tool_definitions_are_checked(tools: list[dict[str, Any]], words: str) -> None:
+    with fake_anthropic(text_only("x")) as server:
+        refused(post(server, {**request(), "tools": tools}), 400, "invalid_request_error", words)
+        assert post(server, {**request(), "tools": [TOOL, LOOKUP]}).is_success
+
+
+def test_every_tool_use_of_a_turn_is_answered_first_in_the_next_user_message() -> None:
+    with fake_anthropic(together(look_up(["Pod"]), tool_use({})), text_only("ok")) as server:
+        first = post(server, {**request(), "tools": [TOOL, LOOKUP]}).json()
+        calls = [b for b in first["content"] if b["type"] == "tool_use"]
+        assert [c["name"] for c in calls] == ["look_up_kinds", "propose_rules"]
+        results = [{"type": "tool_result", "tool_use_id": c["id"], "content": "r"} for c in calls]
+
+        def follow(content: list[dict[str, Any]]) -> dict[str, Any]:
+            body = {**request(), "tools": [TOOL, LOOKUP]}
+            body["messages"] = [*body["messages"], {"role": "assistant", "content": first["content"]},
+                                {"role": "user", "content": content}]
+            return body
+
+        # A conversation that leaves one tool_use unanswered is refused, naming the id left open.
+        response = post(server, follow(results[:1]))
+        refused(response, 400, "invalid_request_error", "`tool_use` ids were found without `tool_result` blocks")
+        assert calls[1]["id"] in response.json()["error"]["message"]
+        refused(post(server, follow([{"type": "text", "text": "here:"}, *results])), 400, "invalid_request_error",
+                "Did not find 2 tool_result block(s) at the beginning of this message")
+        assert post(server, follow([*results, {"type": "text", "text": "and one more thing"}])).is_success

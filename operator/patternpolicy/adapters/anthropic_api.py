@@ -51,6 +51,7 @@ class ModelConfig:
     max_retries: int = 2
     max_tokens: int = 16_000  # room for thinking and the tool call; capped at the model's own limit
     max_attempts: int = 3
+    max_lookups: int = 2  # look_up_kinds calls per pattern, besides the max_attempts answer rounds
     record_dir: Path | None = None  # every request body (and its answer) is written here, see docs/analysers.md
 
     @classmethod
@@ -66,6 +67,7 @@ class ModelConfig:
             timeout=float(os.environ.get("PATTERNPOLICY_MODEL_TIMEOUT", "120")),
             max_retries=int(os.environ.get("PATTERNPOLICY_MODEL_RETRIES", "2")),
             max_attempts=int(os.environ.get("PATTERNPOLICY_MODEL_MAX_ATTEMPTS", "3")),
+            max_lookups=int(os.environ.get("PATTERNPOLICY_MODEL_MAX_LOOKUPS", "2")),
         )
 
 
@@ -90,13 +92,16 @@ class Reply:
 
 
 def request_body(model: str, max_tokens: int, system: str, messages: list[dict[str, Any]],
-                 tool: dict[str, Any]) -> dict[str, Any]:
-    """The Messages API body. Forced tool use only where the model accepts it and thinks by default not;
-    everywhere else `auto`, and the system prompt insists on the tool (a text reply is a feedback round)."""
+                 tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Messages API body. Forced tool use only where the model accepts it and thinks by default not
+    (`any` when there are several tools, so that each stays callable); everywhere else `auto`, and the
+    system prompt insists on the tools (a text reply is a feedback round)."""
     caps = capabilities(model)
-    choice = {"type": "tool", "name": tool["name"]} if caps.may_force_tool else {"type": "auto"}
+    choice: dict[str, str] = {"type": "auto"}
+    if caps.may_force_tool:
+        choice = {"type": "tool", "name": tools[0]["name"]} if len(tools) == 1 else {"type": "any"}
     return {"model": model, "max_tokens": min(max_tokens, caps.max_output_tokens), "system": system,
-            "messages": messages, "tools": [tool], "tool_choice": choice}
+            "messages": messages, "tools": tools, "tool_choice": choice}
 
 
 _ID_KEYS = ("model", "max_tokens", "system", "messages", "tools", "tool_choice", "thinking", "output_config")
@@ -142,11 +147,11 @@ class ClaudeClient:
         self._client = anthropic.Anthropic(api_key=self.config.api_key, base_url=self.config.base_url,
                                            timeout=self.config.timeout, max_retries=self.config.max_retries)
 
-    def ask(self, system: str, messages: list[dict[str, Any]], tool: dict[str, Any]) -> Reply:
+    def ask(self, system: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Reply:
         if self._fatal:
             raise ModelRejected(self._fatal)
         cfg = self.config
-        body = request_body(cfg.model, cfg.max_tokens, system, messages, tool)
+        body = request_body(cfg.model, cfg.max_tokens, system, messages, tools)
         rid = request_id(body)
         self._record(f"{rid}.request.json", body)
         try:

@@ -3,7 +3,7 @@
 Answers written offline (by a person or by a Claude model reading the recorded requests) go through
 the real client: HTTP, the anthropic SDK, validation and feedback rounds. A request without an answer
 is written to `DIR/<request-id>.request.json` and refused, so a later pass can answer it; a feedback
-round is such a new request. Procedure: docs/analysers.md.
+round, and the turn after a kind lookup, is such a new request. Procedure: docs/analysers.md.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from patternpolicy.adapters.anthropic_api import request_id
+from patternpolicy.adapters.loopback import Answer, Posted, loopback_server
 
 
 def _answer(directory: Path, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -43,31 +43,13 @@ def replay_server(directory: Path) -> Iterator[str]:
     directory.mkdir(parents=True, exist_ok=True)
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *_: Any) -> None:
-            pass
+    def answer(posted: Posted) -> Answer:
+        try:
+            body = json.loads(posted.body or b"{}")
+        except ValueError:
+            return Answer(400, _error("the request body is not JSON"))
+        with lock:
+            return Answer(*_answer(directory, body))
 
-        def do_POST(self) -> None:
-            length = int(self.headers.get("content-length", "0"))
-            try:
-                body = json.loads(self.rfile.read(length) or b"{}")
-            except ValueError:
-                status, data = 400, _error("the request body is not JSON")
-            else:
-                with lock:
-                    status, data = _answer(directory, body)
-            payload = json.dumps(data).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_server(answer) as url:
+        yield url

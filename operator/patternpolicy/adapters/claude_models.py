@@ -38,7 +38,7 @@ class ModelCapabilities:
 
     @property
     def may_force_tool(self) -> bool:
-        """Forcing our one tool is valid only where it is accepted and no thinking runs by default."""
+        """Forcing tool use is valid only where it is accepted and no thinking runs by default."""
         return self.forced_tool_use and not self.thinking_by_default
 
 

@@ -100,7 +100,8 @@ def cluster_changed() -> None:
 
 
 def resolving_catalog(catalog: KindCatalog) -> KindCatalog:
-    """The catalog with the capability index and the schemas attached, for kind resolution."""
+    """The catalog with the capability index and the schemas attached: for discovery, and for the Claude
+    analyser's `look_up_kinds` tool, which answers from the same index and schemas."""
     index = _current.index
     if index is not None:
         missing = kind_index.missing_from(index, catalog)

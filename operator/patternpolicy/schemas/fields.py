@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from patternpolicy.schemas.model import Json, KindSchema
-from patternpolicy.schemas.resolve import expand, shape_of
+from patternpolicy.schemas.resolve import ELEMENT, expand, shape_of
 
 
 @dataclass(frozen=True)
@@ -91,3 +91,58 @@ def _value(nodes: list[Json], document: Json, depth: int) -> Any:
     if kind == "boolean":
         return False
     return "example"
+
+
+# Fields every object has or that admission rules do not judge: not worth a model's tokens.
+_NOT_OUTLINED = frozenset({"apiVersion", "kind", "metadata", "status"})
+
+
+def _items(nodes: list[Json], document: Json) -> list[Json]:
+    """What an array's (or a map's) elements look like."""
+    out: list[Json] = []
+    for node in nodes:
+        for key in ("items", "additionalProperties"):
+            child = node.get(key)
+            if isinstance(child, Mapping):
+                out += expand(child, document)
+    return out
+
+
+def _below(schema: KindSchema, under: tuple[str, ...]) -> list[Json]:
+    nodes = expand(schema.root, schema.document)
+    for segment in under:
+        if segment == ELEMENT:
+            nodes = _items(nodes, schema.document)
+        else:
+            nodes = _merged(nodes, schema.document)[0].get(segment, [])
+        if not nodes:
+            return []
+    return nodes
+
+
+def outline(schema: KindSchema, under: tuple[str, ...] = (), depth: int = 3) -> Iterator[tuple[tuple[str, ...], str]]:
+    """(path, type) of the fields below `under`, breadth first, at most `depth` field names below it.
+
+    Unlike `declared_fields`, lists are followed: `spec.containers` (array), then `spec.containers[].image`;
+    `under` naming a list means its items. Maps are not followed (their keys are data). At the root,
+    apiVersion, kind, metadata and status are left out. Yields nothing when `under` does not exist.
+    """
+    nodes = _below(schema, under)
+    start = under
+    if nodes and shape_of(nodes) == "array":
+        nodes, start = _items(nodes, schema.document), (*under, ELEMENT)
+    queue: list[tuple[tuple[str, ...], list[Json]]] = [(start, nodes)] if nodes else []
+    while queue:
+        path, nodes = queue.pop(0)
+        for name, child in _merged(nodes, schema.document)[0].items():
+            if not path and name in _NOT_OUTLINED:
+                continue
+            kind = shape_of(child)
+            field = (*path, name)
+            yield field, kind
+            if sum(s != ELEMENT for s in field[len(under):]) >= depth:
+                continue
+            if kind == "array":
+                queue.append(((*field, ELEMENT), _items(child, schema.document)))
+            elif kind == "object":
+                queue.append((field, child))

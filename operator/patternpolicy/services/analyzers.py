@@ -53,7 +53,8 @@ def choose_analyzer(choice: str = "auto", config: ModelConfig | None = None,
         client = ClaudeClient(config)
     except SDKMissing as exc:
         raise AnalyzerNotConfigured(str(exc)) from exc
-    return ClaudeAnalyzer(client, max_attempts=config.max_attempts, verifier=make_verifier(field_check))
+    return ClaudeAnalyzer(client, max_attempts=config.max_attempts, verifier=make_verifier(field_check),
+                          max_lookups=config.max_lookups)
 
 
 @contextmanager

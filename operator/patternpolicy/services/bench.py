@@ -38,7 +38,7 @@ class CaseResult:
     compliant_seen: int = 0
     compliant_denied: int = 0
     input_tokens: int = 0  # prompt tokens over every model call for the case (from the responses' usage)
-    calls: int = 0  # model calls, feedback rounds included
+    calls: int = 0  # model calls, feedback and kind-lookup rounds included
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:

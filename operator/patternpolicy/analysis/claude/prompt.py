@@ -16,7 +16,9 @@ Each rule is a set of CEL validations evaluated by Kyverno ValidatingPolicy / Va
 Use has() before reading optional fields. Do not use the optional `?.` syntax.
 For pod-level rules you may read `variables.podSpec` (the pod spec of a Pod or of any controller's template)
 and `variables.containers` (containers + initContainers + ephemeralContainers); declare no other pod variables.
-Only use kinds from the candidate list, and only fields that exist on those kinds.
+Only use kinds from the candidate list or returned by the look_up_kinds tool, and only fields that exist
+on them. Call look_up_kinds first (it answers from the cluster) when a kind the rule needs is not among
+the candidates, or when you are unsure of a kind's fields; lookups are few, so ask for all you need at once.
 Every rule needs compliant and violating sample objects (complete, with apiVersion, kind, metadata.name).
 If the text is advice, a preference, or cannot be checked on a single object at admission time, answer
 enforceable=false with the reason. Never invent names, labels or namespaces for the policy itself.

@@ -29,8 +29,8 @@ class ProposedVariable(BaseModel):
 class ProposedRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     summary: str = Field(description="One sentence: what the rule denies", min_length=5, max_length=300)
-    kinds: list[str] = Field(description="Kinds governed, exactly as listed in the candidates", min_length=1,
-                             max_length=16)
+    kinds: list[str] = Field(description="Kinds governed, exactly as listed in the candidates or a look_up_kinds "
+                                         "result", min_length=1, max_length=16)
     variables: list[ProposedVariable] = Field(default_factory=list, max_length=8)
     validations: list[ProposedValidation] = Field(min_length=1, max_length=8)
     compliant: list[dict[str, Any]] = Field(description="Full objects the rule must allow", min_length=1,
