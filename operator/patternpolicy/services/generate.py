@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import yaml
 
+from patternpolicy import yamlio
 from patternpolicy.adapters.anthropic_api import ModelError
 from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, run_suite
 from patternpolicy.analysis.base import Analyzer
@@ -21,6 +22,7 @@ from patternpolicy.services.files import LoadProblem, load_patterns
 from patternpolicy.services.output_dir import check_owned, staged
 from patternpolicy.services.pipeline import FieldCheck, Generated, PipelineError, run_pipeline
 from patternpolicy.validate.kyverno_suite import suite_files
+from patternpolicy.validate.proof import assess, unmatched_samples
 
 Outcome = Literal["policies", "declined", "error"]
 
@@ -62,27 +64,35 @@ class GenerateReport:
 
 def _write_suite(directory: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
                  policy_paths: list[str], crds: Sequence[Mapping[str, Any]] = ()) -> None:
-    files = suite_files(name, policies, tests, crds)
+    """The suite of the samples the engine can judge (see validate.proof.unmatched_samples)."""
+    left_out = unmatched_samples(policies, tests, crds)
+    files = suite_files(name, policies, [t for i, t in enumerate(tests) if i not in left_out], crds)
     files.pop("policies.yaml")
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         if name == "kyverno-test.yaml":
             doc = yaml.safe_load(content)
             doc["policies"] = policy_paths
-            content = yaml.safe_dump(doc, sort_keys=False)
+            content = yamlio.dump(doc)
         (directory / name).write_text(content)
 
 
-def _behaviour(suite_dir: Path, verify: bool) -> tuple[bool, str]:
+def _behaviour(suite_dir: Path, verify: bool, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
+               crds: Sequence[Mapping[str, Any]]) -> tuple[bool, str]:
+    """(whether the policies may be handed out, what the engine proved); only judged samples count."""
     if not verify:
         return True, "not run (--no-verify)"
+    left_out = unmatched_samples(policies, tests, crds)
     try:
         run = run_suite(suite_dir)
     except KyvernoNotFound as exc:
         return True, f"not run: {exc}"
-    if run.passed:
-        return True, "passed (kyverno test)"
-    return False, "failed: " + "; ".join(run.failures)
+    proof = assess(tests, run.rows, left_out)
+    if not run.passed:
+        return False, "failed: " + "; ".join(t for t in (*run.failures, proof.not_judged_text()) if t)
+    if not proof.proven:
+        return False, f"failed: {proof.summary()}"
+    return True, f"passed (kyverno test: {proof.summary()})"
 
 
 def write_pattern_files(out: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
@@ -100,7 +110,7 @@ def write_pattern_files(out: Path, name: str, policies: list[dict[str, Any]], te
         return
     for policy_name, objects in by_name.items():
         path = policy_dir / f"{policy_name}.yaml"
-        path.write_text(yaml.safe_dump_all(objects, sort_keys=False))
+        path.write_text(yamlio.dump_all(objects))
         policy_paths.append(f"../../policies/{path.name}")
         report.files.append(str(path.relative_to(out)))
         report.policies.append(policy_name)
@@ -113,7 +123,7 @@ def write_kustomization(report: GenerateReport, out: Path) -> None:
     doc = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": files}
     (out / "kustomization.yaml").write_text(
         "# Written by patternpolicy: the policies only (tests/ holds samples that must never be applied).\n"
-        + yaml.safe_dump(doc, sort_keys=False))
+        + yamlio.dump(doc))
 
 
 def _handle(generated: Generated, out: Path, verify: bool, crds: Sequence[Mapping[str, Any]]) -> PatternReport:
@@ -127,7 +137,7 @@ def _handle(generated: Generated, out: Path, verify: bool, crds: Sequence[Mappin
     write_pattern_files(out, name, generated.policies, generated.tests, report, crds)
     if report.outcome == "error":
         return report
-    ok, report.behaviour = _behaviour(out / "tests" / name, verify)
+    ok, report.behaviour = _behaviour(out / "tests" / name, verify, generated.policies, generated.tests, crds)
     if not ok:
         # A policy that fails its own samples is never handed out.
         for file in report.files:

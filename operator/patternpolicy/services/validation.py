@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -11,7 +10,9 @@ from patternpolicy import constants as c
 from patternpolicy import metrics
 from patternpolicy.adapters.kube import KubeTransientError
 from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, SuiteRun, run_suite
+from patternpolicy.adapters.workdirs import workdir
 from patternpolicy.validate.kyverno_suite import suite_files
+from patternpolicy.validate.proof import assess, unmatched_samples
 
 Result = Literal["Passed", "Failed", "Skipped"]
 DryRun = Callable[[dict[str, Any]], None]  # raises with a message when the server rejects the object
@@ -45,16 +46,21 @@ def behaviour_check(name: str, policies: list[dict[str, Any]], tests: list[dict[
     verdicts = {t["expect"] for t in tests}
     if verdicts != {"allow", "deny"}:
         return check("Failed", "samples must include both a compliant and a violating resource")
-    with tempfile.TemporaryDirectory(prefix="patternpolicy-suite-") as tmp:
-        for file_name, content in suite_files(name, policies, tests, crds).items():
-            (Path(tmp) / file_name).write_text(content)
-        try:
-            run = runner(Path(tmp))
-        except KyvernoNotFound as exc:
-            return check("Skipped", str(exc))
-    if run.passed:
-        return check("Passed", f"kyverno test: {len(tests)} sample(s) got their expected verdict")
-    return check("Failed", "; ".join(run.failures))
+    left_out = unmatched_samples(policies, tests, crds)
+    runnable = [t for i, t in enumerate(tests) if i not in left_out]
+    run = SuiteRun(passed=True, output="", failures=[])  # nothing to run: every sample is left out
+    if runnable:
+        with workdir("suite") as tmp:
+            for file_name, content in suite_files(name, policies, runnable, crds).items():
+                (tmp / file_name).write_text(content)
+            try:
+                run = runner(tmp)
+            except KyvernoNotFound as exc:
+                return check("Skipped", str(exc))
+    proof = assess(tests, run.rows, left_out)
+    if not run.passed:
+        return check("Failed", "; ".join(t for t in (*run.failures, proof.not_judged_text()) if t))
+    return check("Passed" if proof.proven else "Failed", f"kyverno test: {proof.summary()}")
 
 
 # What each engine may apply: validating policies only (no mutation, generation, image verification, cleanup).
