@@ -98,16 +98,20 @@ def result_rows(output: str) -> list[SuiteRow]:
     return rows
 
 
+def read_run(output: str, returncode: int) -> SuiteRun:
+    """What `kyverno test --detailed-results` said: its rows, failures, and its own verdict."""
+    rows = result_rows(output)
+    failures = [row.describe() for row in rows if row.result == "Fail"]
+    passed = returncode == 0 and not failures and "Test Summary" in output
+    if not passed and not failures:
+        failures = [output[-2000:] or f"kyverno exited with {returncode}"]
+    return SuiteRun(passed=passed, output=output, failures=failures, rows=rows)
+
+
 def run_suite(directory: Path, timeout: float = 120.0) -> SuiteRun:
     proc = _run([_binary(), "test", str(directory), "--detailed-results"], timeout,
                 env={**os.environ, "KYVERNO_EXPERIMENTAL": "false"})
-    output = (proc.stdout + proc.stderr).strip()
-    rows = result_rows(output)
-    failures = [row.describe() for row in rows if row.result == "Fail"]
-    passed = proc.returncode == 0 and not failures and "Test Summary" in output
-    if not passed and not failures:
-        failures = [output[-2000:] or f"kyverno exited with {proc.returncode}"]
-    return SuiteRun(passed=passed, output=output, failures=failures, rows=rows)
+    return read_run((proc.stdout + proc.stderr).strip(), proc.returncode)
 
 
 def _binary() -> str:
