@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from patternpolicy.adapters.workdirs import remove_stale, workdir
-from patternpolicy.compile.naming import label_value, policy_annotations
+from patternpolicy.compile.naming import policy_annotations
+from patternpolicy.labels import label_value
 from patternpolicy.models.pattern import InvalidPattern, parse_pattern_object
 from patternpolicy.models.rules import Validation
 from patternpolicy.yamlio import dump

@@ -11,6 +11,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from patternpolicy import constants as c
+from patternpolicy.labels import pattern_selector
 
 TIMEOUT = 30  # seconds, on every API call
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -232,11 +233,13 @@ def list_proposals(pattern: str) -> list[dict[str, Any]]:
     """Proposals created for a pattern (all generations), oldest first."""
     try:
         found = custom().list_cluster_custom_object(
-            c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, label_selector=f"{c.PATTERN_LABEL}={pattern[:63]}",
+            c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, label_selector=pattern_selector(pattern),
             _request_timeout=TIMEOUT)
     except ApiException as exc:
         raise KubeError(f"list proposals of {pattern}: {explain(exc)}") from exc
-    items: list[dict[str, Any]] = list(found.get("items") or [])
+    # The label narrows the list; the name in the spec decides (a hashed label value could be someone's name).
+    items: list[dict[str, Any]] = [p for p in found.get("items") or []
+                                   if ((p.get("spec") or {}).get("patternRef") or {}).get("name") == pattern]
     return sorted(items, key=lambda p: int((p.get("spec") or {}).get("patternRef", {}).get("generation", 0)))
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from patternpolicy import constants as c
 from patternpolicy.compile.naming import proposal_name
+from patternpolicy.labels import label_value
 from patternpolicy.services.pipeline import Generated
 
 
@@ -26,7 +27,7 @@ def build_proposal(generated: Generated) -> dict[str, Any]:
         "kind": "PolicyProposal",
         "metadata": {
             "name": proposal_name(ref),
-            "labels": {c.MANAGED_BY_LABEL: c.MANAGED_BY, c.PATTERN_LABEL: ref.name[:63],
+            "labels": {c.MANAGED_BY_LABEL: c.MANAGED_BY, c.PATTERN_LABEL: label_value(ref.name),
                        c.GENERATION_LABEL: str(ref.generation)},
         },
         "spec": {

@@ -26,6 +26,7 @@ from patternpolicy.adapters.kube import (
     plural_of,
     replace_cluster_object,
 )
+from patternpolicy.labels import label_value
 
 Adopt = Callable[[dict[str, Any]], None]  # sets the ownerReference to the proposal (kopf.adopt)
 # The status an older proposal gets once replaced: (its conditions, replaced by, its generation) -> status.
@@ -65,7 +66,7 @@ def foreign(live: dict[str, Any], pattern: str, proposals: dict[str, str]) -> st
     labels = meta.get("labels") or {}
     if labels.get(c.MANAGED_BY_LABEL) != c.MANAGED_BY:
         return f"it lacks the label {c.MANAGED_BY_LABEL}={c.MANAGED_BY}"
-    if labels.get(c.PATTERN_LABEL) != pattern[:63].rstrip("-_."):
+    if labels.get(c.PATTERN_LABEL) != label_value(pattern):
         return f"it belongs to pattern {labels.get(c.PATTERN_LABEL)!r}"
     owners = meta.get("ownerReferences") or []
     if not owners and labels.get(ORPHANED_LABEL) == "true":
@@ -77,10 +78,11 @@ def foreign(live: dict[str, Any], pattern: str, proposals: dict[str, str]) -> st
     return None
 
 
-def _desired(policy: dict[str, Any], proposal: str, adopt: Adopt) -> dict[str, Any]:
+def desired(policy: dict[str, Any], proposal: str, adopt: Adopt) -> dict[str, Any]:
+    """The policy as applied: owned by the proposal and labelled with it (hashed to fit, like every label)."""
     owned = copy.deepcopy(policy)
     adopt(owned)
-    owned["metadata"].setdefault("labels", {})[c.PROPOSAL_LABEL] = proposal
+    owned["metadata"].setdefault("labels", {})[c.PROPOSAL_LABEL] = label_value(proposal)
     return owned
 
 
@@ -124,7 +126,7 @@ def apply_proposal(proposal: dict[str, Any], adopt: Adopt, supersede: Supersede)
     pattern = str((spec.get("patternRef") or {}).get("name", ""))
     proposals = {**_proposal_uids(pattern), meta["name"]: meta["uid"]}
     result = Applied(policies=[])
-    owned = [_desired(policy, meta["name"], adopt) for policy in spec.get("policies") or []]
+    owned = [desired(policy, meta["name"], adopt) for policy in spec.get("policies") or []]
     for obj in owned:  # every object is checked before any is written
         live = _live(obj)
         if live is not None and (why := foreign(live, pattern, proposals)):
@@ -196,7 +198,7 @@ def restore(proposal: dict[str, Any], adopt: Adopt) -> list[dict[str, str]]:
     proposals = {**_proposal_uids(pattern), meta["name"]: meta["uid"]}
     refs = []
     for policy in spec.get("policies") or []:
-        owned = _desired(policy, meta["name"], adopt)
+        owned = desired(policy, meta["name"], adopt)
         live = _live(owned)
         if live is None:
             refs.append(_write(owned, pattern, proposals, Applied(policies=[])))

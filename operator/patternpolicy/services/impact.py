@@ -15,13 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from patternpolicy.adapters.access import may_list
 from patternpolicy.adapters.kube import KubeError, get_json
 from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, evaluate
 from patternpolicy.adapters.workdirs import workdir
 from patternpolicy.compile.scope import NAMESPACE_NAME_LABEL
+from patternpolicy.yamlio import dump_all
 
 LIST_LIMIT = 500  # per kind: enough to judge impact, bounded for big clusters
 SHOWN = 20
@@ -151,8 +150,8 @@ def _evaluated(policies: list[dict[str, Any]], listable: dict[Target, list[dict[
         return {"result": "Passed", "detail": "no existing objects of the target kinds", "wouldDeny": 0, "checked": 0}
     with workdir("impact") as tmp:  # removed at start-up too, should a kill skip the clean-up
         policy_file, resource_file = tmp / "policies.yaml", tmp / "objects.yaml"
-        policy_file.write_text(yaml.safe_dump_all(policies))
-        resource_file.write_text(yaml.safe_dump_all(objects))
+        policy_file.write_text(dump_all(policies))
+        resource_file.write_text(dump_all(objects))
         try:
             verdicts = evaluate([policy_file], [resource_file])
         except KyvernoNotFound as exc:
