@@ -26,6 +26,10 @@ class KubeTransientError(KubeError):
     """Not an answer about the object: an admission webhook or the apiserver was briefly unavailable."""
 
 
+class KubeNotFound(KubeError):
+    """The path does not exist (HTTP 404): for discovery, an API group or version the cluster does not serve."""
+
+
 class KubeConflict(KubeError):
     """Server-side apply refused: fields of the object are managed by someone else (HTTP 409)."""
 
@@ -88,7 +92,8 @@ def get_json(path: str, accept: str = "application/json", timeout: float = TIMEO
     except Exception as exc:  # urllib3 and socket errors: the cluster is unreachable
         raise KubeError(f"GET {path}: {exc}") from exc
     if response.status >= 400:
-        raise KubeError(f"GET {path}: HTTP {response.status} {response.data[:300]!r}")
+        error = KubeNotFound if response.status == 404 else KubeError
+        raise error(f"GET {path}: HTTP {response.status} {response.data[:300]!r}")
     data = json.loads(response.data)
     return data if isinstance(data, dict) else {}
 
@@ -227,6 +232,16 @@ def approve_proposal(name: str, resource_version: str | None = None, allow_unpro
     except ApiException as exc:
         raise KubeError(f"approve {name}: {explain(exc)}") from exc
     return f"policyproposal.{c.GROUP}/{name} approved"
+
+
+def set_proposal_owners(name: str, owners: list[dict[str, Any]]) -> None:
+    """Replaces a proposal's ownerReferences (a merge patch replaces the whole list); gone already is fine."""
+    try:
+        custom().patch_cluster_custom_object(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, name,
+                                             {"metadata": {"ownerReferences": owners}}, _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise KubeError(f"set the owners of {name}: {explain(exc)}") from exc
 
 
 def list_proposals(pattern: str) -> list[dict[str, Any]]:

@@ -105,6 +105,8 @@ def _pattern_of(spec: dict[str, Any]) -> dict[str, Any] | None:
 @kopf.on.resume(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL)
 @kopf.on.create(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL)
 @kopf.on.update(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, field="spec")
+# Its ownerReference is part of what makes a proposal trusted: removed or restored, the status follows at once.
+@kopf.on.update(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, field="metadata.ownerReferences")
 def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Status,
                        patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
     name, generation = meta["name"], int(meta.get("generation") or 1)

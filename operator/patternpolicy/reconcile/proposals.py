@@ -61,11 +61,13 @@ def decide(spec: dict[str, Any], status: dict[str, Any]) -> Decision:
         if approved and status.get("digest"):
             return Decision("void", digest)
         return Decision("validate", digest)
-    if phase in ("Applied", "Superseded", "Invalid"):
+    if phase in ("Applied", "Superseded") or (phase == "Invalid" and status.get("validationPassed") is not True):
         return Decision("done", digest)
+    # Invalid with valid content: untrusted only (its ownerReference was removed, say), which the operator may
+    # repair; whether an approval then takes effect is for the status module's `blocked` to say.
     if status.get("approvalVoided"):
         # A voided approval stays void until a person withdraws it and approves again.
         return Decision("wait" if approved else "reset-void", digest)
-    if approved and phase in ("Pending", "Approved", "Failed"):
+    if approved and phase in ("Pending", "Approved", "Failed", "Invalid"):
         return Decision("apply", digest)
     return Decision("wait", digest)

@@ -18,15 +18,18 @@ from patternpolicy import constants as c
 from patternpolicy.adapters.kube import (
     KubeConflict,
     KubeError,
+    KubeNotFound,
     apply_cluster_object,
     delete_cluster_object,
     get_cluster_object,
+    get_json,
     list_proposals,
     patch_status,
     plural_of,
     replace_cluster_object,
 )
 from patternpolicy.labels import label_value
+from patternpolicy.services.impact import targets
 
 Adopt = Callable[[dict[str, Any]], None]  # sets the ownerReference to the proposal (kopf.adopt)
 # The status an older proposal gets once replaced: (its conditions, replaced by, its generation) -> status.
@@ -36,6 +39,26 @@ ORPHANED_LABEL = f"{c.GROUP}/orphaned"
 
 class ApplyConflict(KubeError):
     """An object of the proposal exists and is not the pattern's own: nothing was overwritten."""
+
+
+class KindNotServed(KubeError):
+    """A kind the policies govern is not served (any more): its CRD was removed after the analysis."""
+
+
+def unserved(policies: list[dict[str, Any]]) -> list[str]:
+    """The resources the policies match that the cluster does not serve, as `plural.group/version`."""
+    missing = []
+    for target in targets(policies):
+        if "*" in (target.group, target.version, target.plural):
+            continue
+        base = f"/apis/{target.group}/{target.version}" if target.group else f"/api/{target.version}"
+        try:
+            served = {r.get("name") for r in get_json(base).get("resources") or []}
+        except KubeNotFound:
+            served = set()
+        if target.plural.partition("/")[0] not in served:
+            missing.append(f"{target.name}/{target.version}")
+    return sorted(missing)
 
 
 @dataclass
@@ -126,6 +149,11 @@ def apply_proposal(proposal: dict[str, Any], adopt: Adopt, supersede: Supersede)
     pattern = str((spec.get("patternRef") or {}).get("name", ""))
     proposals = {**_proposal_uids(pattern), meta["name"]: meta["uid"]}
     result = Applied(policies=[])
+    missing = unserved(list(spec.get("policies") or []))
+    if missing:
+        raise KindNotServed(f"the policies govern {', '.join(missing)}, which the cluster no longer serves (its "
+                            "CRD removed since the analysis?); nothing was applied: install it again, or change the "
+                            "pattern")
     owned = [desired(policy, meta["name"], adopt) for policy in spec.get("policies") or []]
     for obj in owned:  # every object is checked before any is written
         live = _live(obj)
