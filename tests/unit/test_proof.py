@@ -18,7 +18,7 @@ from patternpolicy.discovery.catalog import KindCatalog
 from patternpolicy.discovery.stage import discover
 from patternpolicy.models.pattern import Pattern, PatternRef, PatternSpec
 from patternpolicy.services.validation import behaviour_check
-from patternpolicy.validate.proof import assess, unmatched_samples
+from patternpolicy.validate.proof import assess, engine_form
 from tests.support.judged_suite import CASES, OUTPUTS, suite
 
 ENGINES = ("ValidatingPolicy", "ClusterPolicy")
@@ -83,10 +83,13 @@ def test_the_behaviour_record_names_what_the_engine_did_not_judge(engine: str) -
         "kyverno test: 2 of 4 sample(s) judged by the engine, each got its expected verdict; not judged (not "
         "counted): Pod/pod-good (excluded by the engine), Pod/pod-bad (excluded by the engine)")}
 
+    # Not contradicted, not proven either: no verdict (applied only with allowUnproven), as without an engine.
     policies, tests = suite(engine, CASES["pods-deny"])
     result = behaviour_check("limits", policies, tests, runner=replay(engine, "pods-deny"))
-    assert result["result"] == "Failed"
-    assert "no violating sample judged" in result["detail"] and "Pod/pod-bad" in result["detail"]
+    assert result["result"] == "Skipped"
+    assert result["detail"].startswith("kyverno test: not proven: limits-require-limits/require-limits: no "
+                                       "violating sample judged with its expected verdict (1 of 2 sample(s) judged")
+    assert "Pod/pod-bad (excluded by the engine)" in result["detail"]
 
     policies, tests = suite(engine, CASES["wrong"])
     result = behaviour_check("limits", policies, tests, runner=replay(engine, "wrong"))
@@ -102,14 +105,21 @@ def test_a_sample_without_any_row_is_not_judged() -> None:
     assert not proof.proven and "Deployment/bad (no result from the engine)" in proof.not_judged
 
 
-def test_samples_a_validating_admission_policy_does_not_match_are_left_out() -> None:
-    """The CLI runs a VAP's expressions on any resource (a Pod errors on `spec.template`); the API server never
-    sends it one its matchConstraints leave out, so such a sample is named, not run."""
-    policies, tests = suite("ValidatingAdmissionPolicy", CASES["mixed"])
-    not_matched = "the policy does not match Pod"
-    assert unmatched_samples(policies, tests) == {2: not_matched, 3: not_matched}
+def test_a_validating_admission_policy_is_judged_in_its_validating_policy_form() -> None:
+    """The CLI runs a VAP's expressions on any resource (a Pod errors on `spec.template` under a Deployment-only
+    rule) and on no custom kind (every sample Excluded): it judges the same match and CEL as a ValidatingPolicy."""
+    policies, _ = suite("ValidatingAdmissionPolicy", CASES["mixed"])
+    vap, binding = policies
+    judged, converted = engine_form(policies)
+    assert converted == ["limits-require-limits"]
+    (form,) = judged
+    assert (form["apiVersion"], form["kind"], form["metadata"]["name"]) == (
+        "policies.kyverno.io/v1", "ValidatingPolicy", "limits-require-limits")
+    shared = {k: v for k, v in vap["spec"].items() if k != "failurePolicy"}
+    assert {k: form["spec"][k] for k in shared} == shared  # match constraints and validations unchanged
+    assert form["spec"]["validationActions"] == binding["spec"]["validationActions"]
     kyverno_policies, _ = suite("ValidatingPolicy", CASES["mixed"])
-    assert unmatched_samples(kyverno_policies, tests) == {}  # the CLI itself reports these Excluded
+    assert engine_form(kyverno_policies) == (kyverno_policies, [])  # Kyverno's own policies are judged as they are
 
 
 @pytest.mark.parametrize(("kinds", "expected"), [

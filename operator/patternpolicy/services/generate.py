@@ -13,7 +13,6 @@ import yaml
 
 from patternpolicy import yamlio
 from patternpolicy.adapters.anthropic_api import ModelError
-from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, run_suite
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.compile.engines import EngineTarget
 from patternpolicy.discovery.catalog import KindCatalog
@@ -21,8 +20,8 @@ from patternpolicy.models.pattern import Pattern
 from patternpolicy.services.files import LoadProblem, load_patterns
 from patternpolicy.services.output_dir import check_owned, staged
 from patternpolicy.services.pipeline import FieldCheck, Generated, PipelineError, run_pipeline
+from patternpolicy.services.validation import prove
 from patternpolicy.validate.kyverno_suite import suite_files
-from patternpolicy.validate.proof import assess, unmatched_samples
 
 Outcome = Literal["policies", "declined", "error"]
 
@@ -64,9 +63,7 @@ class GenerateReport:
 
 def _write_suite(directory: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
                  policy_paths: list[str], crds: Sequence[Mapping[str, Any]] = ()) -> None:
-    """The suite of the samples the engine can judge (see validate.proof.unmatched_samples)."""
-    left_out = unmatched_samples(policies, tests, crds)
-    files = suite_files(name, policies, [t for i, t in enumerate(tests) if i not in left_out], crds)
+    files = suite_files(name, policies, tests, crds)
     files.pop("policies.yaml")
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
@@ -77,22 +74,17 @@ def _write_suite(directory: Path, name: str, policies: list[dict[str, Any]], tes
         (directory / name).write_text(content)
 
 
-def _behaviour(suite_dir: Path, verify: bool, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
+def _behaviour(name: str, verify: bool, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
                crds: Sequence[Mapping[str, Any]]) -> tuple[bool, str]:
-    """(whether the policies may be handed out, what the engine proved); only judged samples count."""
+    """(whether the policies may be handed out, what the engine proved): the operator's own proof, where only
+    samples the engine judged count. A policy the engine contradicts is never handed out."""
     if not verify:
         return True, "not run (--no-verify)"
-    left_out = unmatched_samples(policies, tests, crds)
-    try:
-        run = run_suite(suite_dir)
-    except KyvernoNotFound as exc:
-        return True, f"not run: {exc}"
-    proof = assess(tests, run.rows, left_out)
-    if not run.passed:
-        return False, "failed: " + "; ".join(t for t in (*run.failures, proof.not_judged_text()) if t)
-    if not proof.proven:
-        return False, f"failed: {proof.summary()}"
-    return True, f"passed (kyverno test: {proof.summary()})"
+    behaviour = prove(name, policies, tests, crds=crds)
+    words = {"proven": "passed", "unproven": "not proven", "no-engine": "not run"}
+    if behaviour.verdict in words:
+        return True, f"{words[behaviour.verdict]} ({behaviour.detail})"
+    return False, f"failed: {behaviour.detail}"
 
 
 def write_pattern_files(out: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
@@ -137,7 +129,7 @@ def _handle(generated: Generated, out: Path, verify: bool, crds: Sequence[Mappin
     write_pattern_files(out, name, generated.policies, generated.tests, report, crds)
     if report.outcome == "error":
         return report
-    ok, report.behaviour = _behaviour(out / "tests" / name, verify, generated.policies, generated.tests, crds)
+    ok, report.behaviour = _behaviour(name, verify, generated.policies, generated.tests, crds)
     if not ok:
         # A policy that fails its own samples is never handed out.
         for file in report.files:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from patternpolicy.adapters.kyverno_cli import SuiteRow
-from patternpolicy.discovery.builtin_kinds import builtin_kinds
 from patternpolicy.validate.kyverno_suite import sample_names
 
 
@@ -43,30 +42,22 @@ class Proof:
 _VERDICT_WORDS = {"allow": "compliant", "deny": "violating"}
 
 
-def _label(test: Mapping[str, Any], name: str | None = None) -> str:
-    resource = test["resource"]
-    return f"{resource.get('kind')}/{name or (resource.get('metadata') or {}).get('name')}"
+def _label(test: Mapping[str, Any], name: str) -> str:
+    return f"{test['resource'].get('kind')}/{name}"
 
 
 def _rule_of(test: Mapping[str, Any]) -> tuple[str, str]:
     return str(test["policy"]), str(test.get("rule") or "")
 
 
-def assess(tests: Sequence[Mapping[str, Any]], rows: Sequence[SuiteRow],
-           left_out: Mapping[int, str] | None = None) -> Proof:
-    """The proof a run gives. `tests`: every sample of the proposal; `left_out`: index -> why a sample was
-    not run at all (see `unmatched_samples`); `rows`: the CLI's rows for the others, as the suite named them."""
-    left_out = left_out or {}
-    ran = [i for i in range(len(tests)) if i not in left_out]
-    names = dict(zip(ran, sample_names([tests[i] for i in ran]), strict=True))
+def assess(tests: Sequence[Mapping[str, Any]], rows: Sequence[SuiteRow]) -> Proof:
+    """The proof a run gives. `tests`: the samples of the suite; `rows`: the CLI's rows for them."""
+    names = dict(enumerate(sample_names(tests)))
     verdicts: dict[tuple[str, str], set[str]] = {}
     not_judged, judged = [], 0
     for index, test in enumerate(tests):
         rule_key = _rule_of(test)
         verdicts.setdefault(rule_key, set())
-        if index in left_out:
-            not_judged.append(f"{_label(test)} ({left_out[index]})")
-            continue
         mine = [r for r in rows if r.policy == rule_key[0] and r.name == names[index]]
         # ClusterPolicy rows name the rule; ValidatingPolicy rows leave it empty, VAP rows repeat the policy.
         mine = [r for r in mine if r.rule == rule_key[1]] or mine
@@ -87,43 +78,34 @@ def assess(tests: Sequence[Mapping[str, Any]], rows: Sequence[SuiteRow],
     return Proof(samples=len(tests), judged=judged, not_judged=not_judged, unproven=unproven)
 
 
-def _plurals(crds: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
-    plurals = {(k.group, k.kind): k.plural for k, _ in builtin_kinds()}
-    for crd in crds:
-        spec = crd.get("spec") or {}
-        names = spec.get("names") or {}
-        if names.get("kind") and names.get("plural"):
-            plurals[(str(spec.get("group", "")), str(names["kind"]))] = str(names["plural"])
-    return plurals
+VAP, VAP_BINDING = "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"
+ENGINE_FORM_API_VERSION = "policies.kyverno.io/v1"
+# What a ValidatingPolicy and a ValidatingAdmissionPolicy share (the compilers write both from one spec).
+_SHARED = ("matchConstraints", "matchConditions", "variables", "validations", "auditAnnotations", "failurePolicy")
 
 
-def _matches(rules: Sequence[Mapping[str, Any]], group: str, plural: str) -> bool:
-    return any((group in (r.get("apiGroups") or []) or "*" in (r.get("apiGroups") or []))
-               and (plural in (r.get("resources") or []) or "*" in (r.get("resources") or []))
-               for r in rules)
+def engine_form(policies: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The policies as the Kyverno CLI is to judge them, and the names of those it judges in another form.
 
-
-def unmatched_samples(policies: Sequence[Mapping[str, Any]], tests: Sequence[Mapping[str, Any]],
-                      crds: Sequence[Mapping[str, Any]] = ()) -> dict[int, str]:
-    """Samples of kinds their ValidatingAdmissionPolicy does not match: index -> why.
-
-    The Kyverno CLI (1.19) evaluates a VAP's expressions on every resource, whatever its
-    matchConstraints say, where the API server would never send it the object: such a
-    sample is left out of the run rather than judged by a rule that never sees it.
-    Kyverno's own policies need no such help: the CLI reports their unmatched samples
-    as Excluded. A kind whose resource name is not known is left to the engine.
+    The CLI (1.19) evaluates a ValidatingAdmissionPolicy's expressions on any resource, whatever its
+    matchConstraints say (a Pod reaches a Deployment-only rule), and on no custom kind at all (every
+    sample is "Excluded", which it counts as passed). Each VAP is therefore judged in its ValidatingPolicy
+    form: the same match constraints, conditions, variables and validations (CEL), and its binding's
+    validation actions. A binding's own matchResources (never written by the compiler) is not carried over.
     """
-    constraints = {str((p.get("metadata") or {}).get("name")): ((p.get("spec") or {}).get("matchConstraints") or {})
-                   for p in policies if p.get("kind") == "ValidatingAdmissionPolicy"}
-    plurals = _plurals(crds)
-    found = {}
-    for index, test in enumerate(tests):
-        match = constraints.get(str(test.get("policy")))
-        if match is None:
+    actions = {str((b.get("spec") or {}).get("policyName")): (b.get("spec") or {}).get("validationActions")
+               for b in policies if b.get("kind") == VAP_BINDING}
+    judged: list[dict[str, Any]] = []
+    converted = []
+    for policy in policies:
+        if policy.get("kind") == VAP_BINDING:
             continue
-        resource = test["resource"]
-        group = str(resource.get("apiVersion", "")).rpartition("/")[0]
-        plural = plurals.get((group, str(resource.get("kind"))))
-        if plural is not None and not _matches(match.get("resourceRules") or [], group, plural):
-            found[index] = f"the policy does not match {resource.get('kind')}"
-    return found
+        if policy.get("kind") != VAP:
+            judged.append(dict(policy))
+            continue
+        name = str((policy.get("metadata") or {}).get("name"))
+        spec = {k: v for k, v in (policy.get("spec") or {}).items() if k in _SHARED}
+        judged.append({"apiVersion": ENGINE_FORM_API_VERSION, "kind": "ValidatingPolicy", "metadata": {"name": name},
+                       "spec": {**spec, "validationActions": actions.get(name) or ["Deny"]}})
+        converted.append(name)
+    return judged, converted
