@@ -46,6 +46,8 @@ bench: install-test binaries
 	$(BIN)/python benchmarks/bench_index.py
 	$(BIN)/python benchmarks/bench_proposal_latency.py --patterns 50 2>/dev/null
 	$(BIN)/python benchmarks/bench_scale.py --patterns 500 2>/dev/null
+	# Bad inputs the tests cover (Pattern specs, model output, cluster state), counted by category.
+	$(BIN)/python benchmarks/bench_bad_inputs.py
 	# Generation quality: the dev set (tuned on) and the fresh set (never tuned on) (a case that errors fails the run).
 	$(BIN)/patternpolicy bench --cases ../shared/policy-bench/cases-dev.json --analyser offline
 	$(BIN)/patternpolicy bench --cases tests/data/policy-bench-fresh/cases.json --analyser offline

@@ -56,6 +56,14 @@ def test_pattern_to_applied_policy_and_garbage_collected(api: client.CustomObjec
     validation = proposal["status"]["validation"]
     assert validation["schema"]["result"] == "Passed", validation
     assert validation["behaviour"]["result"] == "Passed", validation
+    # Issue 12: its Pod samples were counted as proof though the policy never sees Pods (`kyverno test` marked
+    # them Excluded). Only Deployments are sampled now, and every sample counted is one the engine judged.
+    samples = proposal["spec"]["tests"]
+    assert {t["resource"]["kind"] for t in samples} == {"Deployment"}, samples
+    assert validation["behaviour"]["detail"] == (f"kyverno test: {len(samples)} of {len(samples)} sample(s) judged "
+                                                 "by the engine, each got its expected verdict"), validation
+    proven = {c["type"]: c for c in proposal["status"]["conditions"]}["Proven"]
+    assert (proven["status"], proven["message"]) == ("True", validation["behaviour"]["detail"])
     assert proposal["status"]["digest"].startswith("sha256:")
     # Nothing takes effect before a person approves.
     assert get_or_none(api, *VP, "require-limits-require-limits") is None

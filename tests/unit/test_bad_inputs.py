@@ -13,10 +13,12 @@ import pytest
 import yaml
 
 from patternpolicy.adapters.workdirs import remove_stale, workdir
-from patternpolicy.compile.naming import label_value, policy_annotations
+from patternpolicy.compile.naming import policy_annotations
+from patternpolicy.labels import label_value
 from patternpolicy.models.pattern import InvalidPattern, parse_pattern_object
 from patternpolicy.models.rules import Validation
 from patternpolicy.yamlio import dump
+from tests.support.bad_inputs import CATALOGUES, counts, load
 
 CASES = yaml.safe_load((Path(__file__).parents[1] / "data" / "bad_inputs" / "patterns.yaml").read_text())["cases"]
 LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
@@ -42,6 +44,13 @@ def test_accepted_pattern_keeps_its_text_intact_in_yaml(case: dict[str, Any]) ->
     assert "\\U" not in written and "\\u" not in written  # no escapes a Go decoder may refuse
     annotation = yaml.safe_load(written)["metadata"]["annotations"]["patternpolicy.io/pattern-description"]
     assert annotation == " ".join(pattern.spec.description.split())
+
+
+@pytest.mark.parametrize("catalogue", sorted(CATALOGUES))
+def test_every_bad_input_case_is_in_exactly_one_category(catalogue: str) -> None:
+    """What benchmarks/bench_bad_inputs.py prints: a case in no category, or in two, would go uncounted."""
+    found = counts(catalogue)  # raises for a case in none or several
+    assert sum(found.values()) == len(load(catalogue)["cases"]) and all(found.values())
 
 
 def test_catalogue_covers_the_categories() -> None:

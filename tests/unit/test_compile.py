@@ -71,6 +71,10 @@ def test_proposal_and_approval_decisions() -> None:
     approved = {**spec, "approved": True}
     assert decide(approved, {"digest": digest, "phase": "Pending"}).action == "apply"
     assert decide(approved, {"digest": digest, "phase": "Invalid"}).action == "done"
+    # Invalid with valid content is untrusted only (its ownerReference removed, say): once trusted again, the
+    # approval takes effect; `blocked` refuses it while it is not.
+    assert decide(approved, {"digest": digest, "phase": "Invalid", "validationPassed": True}).action == "apply"
+    assert decide(approved, {"digest": digest, "phase": "Invalid", "validationPassed": False}).action == "done"
     edited = {**approved, "tests": approved["tests"][1:]}
     assert decide(edited, {"digest": digest, "phase": "Applied"}).action == "void"
     assert decide(edited, {"digest": content_digest(edited), "phase": "Pending",

@@ -21,6 +21,7 @@ from patternpolicy.discovery.catalog import POD_CONTROLLERS, KindCatalog
 from patternpolicy.discovery.relations import composed_kinds
 from patternpolicy.discovery.stage import MAX_CANDIDATES, Discovery, discover
 from patternpolicy.models.pattern import Pattern, PatternRef, parse_pattern_spec
+from patternpolicy.models.rules import KindRef
 from patternpolicy.services.pipeline import run_pipeline
 from tests.support.indexed import indexed_catalog
 
@@ -176,3 +177,21 @@ def test_the_candidate_list_is_bounded(catalog: KindCatalog) -> None:
 def test_a_text_that_names_nothing_offers_pod_kinds(catalog: KindCatalog) -> None:
     found = discover(pattern("Images must come from registry.example.com."), catalog)
     assert kinds(found) >= POD_KINDS
+
+
+PROPOSAL_KIND = KindRef(group="patternpolicy.io", version="v1alpha1", kind="PolicyProposal", plural="policyproposals",
+                        namespaced=False)
+
+
+def test_kind_hints_that_cannot_be_used_are_named_and_the_text_decides() -> None:
+    """Issue 12: an unknown or self-referencing suggestedResources entry was dropped without a word."""
+    catalog = KindCatalog.builtin().with_kinds([(PROPOSAL_KIND, ())])
+    pattern = Pattern(ref=PatternRef(name="p"), spec=parse_pattern_spec({
+        "description": "Containers must not run in privileged mode",
+        "suggestedResources": ["FooWidget", "PolicyProposal", "Deployment"]}))
+    found = discover(pattern, catalog)
+    kinds = [k.kind for k in found.kinds()]
+    assert kinds[0] == "Deployment" and "PolicyProposal" not in kinds, kinds  # the usable hint leads
+    assert list(found.notes[:2]) == [
+        "spec.suggestedResources names 'FooWidget', which this cluster does not serve; ignored",
+        "spec.suggestedResources names 'PolicyProposal', a kind generated policies must never govern; ignored"]

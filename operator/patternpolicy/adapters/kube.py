@@ -11,6 +11,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from patternpolicy import constants as c
+from patternpolicy.labels import pattern_selector
 
 TIMEOUT = 30  # seconds, on every API call
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -23,6 +24,10 @@ class KubeError(RuntimeError):
 
 class KubeTransientError(KubeError):
     """Not an answer about the object: an admission webhook or the apiserver was briefly unavailable."""
+
+
+class KubeNotFound(KubeError):
+    """The path does not exist (HTTP 404): for discovery, an API group or version the cluster does not serve."""
 
 
 class KubeConflict(KubeError):
@@ -87,7 +92,8 @@ def get_json(path: str, accept: str = "application/json", timeout: float = TIMEO
     except Exception as exc:  # urllib3 and socket errors: the cluster is unreachable
         raise KubeError(f"GET {path}: {exc}") from exc
     if response.status >= 400:
-        raise KubeError(f"GET {path}: HTTP {response.status} {response.data[:300]!r}")
+        error = KubeNotFound if response.status == 404 else KubeError
+        raise error(f"GET {path}: HTTP {response.status} {response.data[:300]!r}")
     data = json.loads(response.data)
     return data if isinstance(data, dict) else {}
 
@@ -228,15 +234,27 @@ def approve_proposal(name: str, resource_version: str | None = None, allow_unpro
     return f"policyproposal.{c.GROUP}/{name} approved"
 
 
+def set_proposal_owners(name: str, owners: list[dict[str, Any]]) -> None:
+    """Replaces a proposal's ownerReferences (a merge patch replaces the whole list); gone already is fine."""
+    try:
+        custom().patch_cluster_custom_object(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, name,
+                                             {"metadata": {"ownerReferences": owners}}, _request_timeout=TIMEOUT)
+    except ApiException as exc:
+        if exc.status != 404:
+            raise KubeError(f"set the owners of {name}: {explain(exc)}") from exc
+
+
 def list_proposals(pattern: str) -> list[dict[str, Any]]:
     """Proposals created for a pattern (all generations), oldest first."""
     try:
         found = custom().list_cluster_custom_object(
-            c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, label_selector=f"{c.PATTERN_LABEL}={pattern[:63]}",
+            c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, label_selector=pattern_selector(pattern),
             _request_timeout=TIMEOUT)
     except ApiException as exc:
         raise KubeError(f"list proposals of {pattern}: {explain(exc)}") from exc
-    items: list[dict[str, Any]] = list(found.get("items") or [])
+    # The label narrows the list; the name in the spec decides (a hashed label value could be someone's name).
+    items: list[dict[str, Any]] = [p for p in found.get("items") or []
+                                   if ((p.get("spec") or {}).get("patternRef") or {}).get("name") == pattern]
     return sorted(items, key=lambda p: int((p.get("spec") or {}).get("patternRef", {}).get("generation", 0)))
 
 

@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 INSTALL_HINT = ("install the Kyverno CLI (https://kyverno.io/docs/kyverno-cli/install/) or set "
@@ -36,11 +36,40 @@ def _run(args: list[str], timeout: float, env: dict[str, str] | None = None) -> 
         return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False, env=env)
 
 
+# Reasons in `kyverno test` rows for which the engine gave no verdict: "Excluded" (no rule of the policy
+# matched the resource; the CLI counts it as a pass) and "Not found" (no such resource in the suite).
+NOT_JUDGED_REASONS = frozenset({"Excluded", "Not found"})
+
+
+@dataclass(frozen=True)
+class SuiteRow:
+    """One row of `kyverno test --detailed-results`."""
+
+    policy: str
+    rule: str
+    resource: str  # apiVersion/Kind/namespace/name, as the CLI prints it
+    result: str  # Pass | Fail: whether the engine's verdict is the expected one
+    reason: str  # Ok, Excluded, Not found, "Want fail, got pass", ...
+    message: str
+
+    @property
+    def name(self) -> str:
+        return self.resource.rpartition("/")[2]
+
+    @property
+    def judged(self) -> bool:
+        return self.reason not in NOT_JUDGED_REASONS
+
+    def describe(self) -> str:
+        return f"{self.policy} {self.resource}: {self.reason}" + (f" ({self.message})" if self.message else "")
+
+
 @dataclass(frozen=True)
 class SuiteRun:
-    passed: bool
+    passed: bool  # the CLI's own verdict: it counts an excluded resource as a pass
     output: str
     failures: list[str]
+    rows: list[SuiteRow] = field(default_factory=list)
 
 
 def find_kyverno() -> str | None:
@@ -58,27 +87,31 @@ def find_kyverno() -> str | None:
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def failed_rows(output: str) -> list[str]:
-    """Rows of `kyverno test --detailed-results` whose RESULT is Fail, as 'policy resource: reason'."""
-    failures = []
+def result_rows(output: str) -> list[SuiteRow]:
+    """The rows of the results table (ID | POLICY | RULE | RESOURCE | RESULT | REASON | MESSAGE)."""
+    rows = []
     for line in _ANSI.sub("", output).splitlines():
         cells = [cell.strip() for cell in line.strip().strip("│").split("│")]
-        # ID | POLICY | RULE | RESOURCE | RESULT | REASON | MESSAGE
-        if len(cells) >= 6 and cells[0].isdigit() and cells[4] == "Fail":
-            message = cells[6] if len(cells) > 6 else ""
-            failures.append(f"{cells[1]} {cells[3]}: {cells[5]}" + (f" ({message})" if message else ""))
-    return failures
+        if len(cells) >= 6 and cells[0].isdigit():
+            rows.append(SuiteRow(policy=cells[1], rule=cells[2], resource=cells[3], result=cells[4],
+                                 reason=cells[5], message=cells[6] if len(cells) > 6 else ""))
+    return rows
+
+
+def read_run(output: str, returncode: int) -> SuiteRun:
+    """What `kyverno test --detailed-results` said: its rows, failures, and its own verdict."""
+    rows = result_rows(output)
+    failures = [row.describe() for row in rows if row.result == "Fail"]
+    passed = returncode == 0 and not failures and "Test Summary" in output
+    if not passed and not failures:
+        failures = [output[-2000:] or f"kyverno exited with {returncode}"]
+    return SuiteRun(passed=passed, output=output, failures=failures, rows=rows)
 
 
 def run_suite(directory: Path, timeout: float = 120.0) -> SuiteRun:
     proc = _run([_binary(), "test", str(directory), "--detailed-results"], timeout,
                 env={**os.environ, "KYVERNO_EXPERIMENTAL": "false"})
-    output = (proc.stdout + proc.stderr).strip()
-    failures = failed_rows(output)
-    passed = proc.returncode == 0 and not failures and "Test Summary" in output
-    if not passed and not failures:
-        failures = [output[-2000:] or f"kyverno exited with {proc.returncode}"]
-    return SuiteRun(passed=passed, output=output, failures=failures)
+    return read_run((proc.stdout + proc.stderr).strip(), proc.returncode)
 
 
 def _binary() -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from patternpolicy.discovery.catalog import KindCatalog
+from patternpolicy.discovery.catalog import POD_CONTROLLERS, KindCatalog
 from patternpolicy.models.rules import KindRef, Sample, Variable, Verdict
 
 POD_SPEC = Variable(
@@ -60,24 +60,34 @@ def container(name: str = "app", image: str = "registry.example.com/team/app:1.4
     return {"name": name, "image": image, **fields}
 
 
-def pod_samples(rule_id: str, spec: dict[str, Any], expect: Verdict, variant: str,
+def _controller_spec(kind: str, rule_id: str, template: dict[str, Any]) -> dict[str, Any]:
+    """A controller's spec around a pod template, where the kind keeps it (see POD_SPEC_PATHS)."""
+    if kind == "CronJob":
+        return {"schedule": "0 * * * *", "jobTemplate": {"spec": {"template": template}}}
+    if kind == "Job":
+        return {"template": template}
+    selector: dict[str, Any] = {"app": rule_id} if kind == "ReplicationController" else {
+        "matchLabels": {"app": rule_id}}
+    return {**({} if kind == "DaemonSet" else {"replicas": 1}), "selector": selector, "template": template}
+
+
+def pod_samples(rule_id: str, spec: dict[str, Any], expect: Verdict, variant: str, targets: list[KindRef],
                 labels: dict[str, str] | None = None) -> list[Sample]:
-    """The same pod spec as a Pod and as a Deployment (the common controller)."""
+    """The same pod spec as a Pod and as one controller, each only when the rule governs its kind.
+
+    A sample of a kind the rule does not match proves nothing (the engine never judges it): the
+    controller is a Deployment when the rule governs Deployments, else the first pod controller it governs.
+    """
     meta_labels = {"app": rule_id, **(labels or {})}
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": f"{variant}-{rule_id}", "namespace": "default", "labels": meta_labels},
-        "spec": copy.deepcopy(spec),
-    }
-    deployment = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": f"{variant}-{rule_id}", "namespace": "default", "labels": meta_labels},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": rule_id}},
-            "template": {"metadata": {"labels": meta_labels}, "spec": copy.deepcopy(spec)},
-        },
-    }
-    return [Sample(resource=pod, expect=expect), Sample(resource=deployment, expect=expect)]
+    metadata = {"name": f"{variant}-{rule_id}", "namespace": "default", "labels": meta_labels}
+    samples = []
+    if any(k.kind == "Pod" for k in targets):
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": copy.deepcopy(metadata), "spec": copy.deepcopy(spec)}
+        samples.append(Sample(resource=pod, expect=expect))
+    controller = next((k for name in POD_CONTROLLERS for k in targets if k.kind == name), None)
+    if controller is not None:
+        template = {"metadata": {"labels": dict(meta_labels)}, "spec": copy.deepcopy(spec)}
+        samples.append(Sample(resource={
+            "apiVersion": controller.api_version, "kind": controller.kind, "metadata": copy.deepcopy(metadata),
+            "spec": _controller_spec(controller.kind, rule_id, template)}, expect=expect))
+    return samples

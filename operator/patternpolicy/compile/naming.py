@@ -5,37 +5,27 @@ from __future__ import annotations
 import hashlib
 
 from patternpolicy import constants as c
+from patternpolicy.labels import label_value
 from patternpolicy.models.pattern import PatternRef
 from patternpolicy.models.text import printable
 
 MAX_NAME = 253
 
 
-def policy_name(pattern: str, rule_id: str) -> str:
-    name = f"{pattern}-{rule_id}"
+def _fitted(name: str) -> str:
+    """An object name of at most 253 characters, shortened with a hash of the whole so it stays unique."""
     if len(name) <= MAX_NAME:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{name[: MAX_NAME - 9]}-{digest}"
 
 
+def policy_name(pattern: str, rule_id: str) -> str:
+    return _fitted(f"{pattern}-{rule_id}")
+
+
 def proposal_name(pattern: PatternRef) -> str:
-    return f"{pattern.name}-g{pattern.generation}"
-
-
-MAX_LABEL = 63
-
-
-def label_value(value: str) -> str:
-    """A label value for any name: as it is when it fits, else shortened with a hash so it stays unique.
-
-    A 63-character pattern is valid, its proposal `<pattern>-g12` is not a valid label value: cutting
-    it would make two proposals share one label.
-    """
-    if len(value) <= MAX_LABEL:
-        return value
-    digest = hashlib.sha256(value.encode()).hexdigest()[:8]
-    return f"{value[: MAX_LABEL - 9].rstrip('-_.')}-{digest}"
+    return _fitted(f"{pattern.name}-g{pattern.generation}")
 
 
 def policy_labels(pattern: PatternRef, rule_id: str) -> dict[str, str]:

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any, Literal
 
-import yaml
+from patternpolicy.yamlio import dump
 
 Format = Literal["table", "json", "yaml"]
 FORMATS: tuple[Format, ...] = ("table", "json", "yaml")
@@ -17,7 +17,7 @@ def emit(data: Any, fmt: Format, table: str) -> None:
     if fmt == "json":
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
     elif fmt == "yaml":
-        sys.stdout.write(yaml.safe_dump(data, sort_keys=False))
+        sys.stdout.write(dump(data))
     else:
         sys.stdout.write(table if table.endswith("\n") or not table else table + "\n")
 

@@ -92,6 +92,15 @@ class KindCatalog:
     def targetable(self) -> list[KindRef]:
         return [k for k in self.kinds if k.kind not in NEVER_TARGET]
 
+    def unusable_hint(self, hint: str) -> str | None:
+        """Why a kind named in `spec.suggestedResources` is not used (None when `by_kind` resolves it)."""
+        if self.by_kind(hint) is not None:
+            return None
+        name = hint.strip().partition(".")[0].lower()
+        if any(name in (k.kind.lower(), k.plural) for k in self.kinds if k.kind in NEVER_TARGET):
+            return f"spec.suggestedResources names {hint!r}, a kind generated policies must never govern; ignored"
+        return f"spec.suggestedResources names {hint!r}, which this cluster does not serve; ignored"
+
     def by_kind(self, kind: str) -> KindRef | None:
         """Resolves a Kind, plural, short name or `kind.group` hint, preferring the core groups."""
         wanted = kind.strip()

@@ -96,7 +96,8 @@ def discover(pattern: Pattern, catalog: KindCatalog, limit: int = MAX_CANDIDATES
         for kind in _pod_kinds(catalog):
             found.add(Subject(kind, "related", "no kind is named or described: pods and their controllers",
                               score=0.0))
-    notes = [subjects.note] if subjects.note else []
+    notes = [why for why in map(catalog.unusable_hint, spec.suggested_resources) if why]
+    notes += [subjects.note] if subjects.note else []
     notes += _sibling_notes(subjects)
     return Discovery(tuple(named), subjects, found.result(), tuple(notes))
 

@@ -10,24 +10,35 @@ import kopf
 
 from patternpolicy import constants as c
 from patternpolicy.adapters.anthropic_api import ModelError
-from patternpolicy.adapters.kube import KubeError, patch_status
+from patternpolicy.adapters.kube import KubeError, get_proposal, list_proposals, patch_status, set_proposal_owners
 from patternpolicy.compile.choice import choose_engine
 from patternpolicy.compile.naming import proposal_name
 from patternpolicy.handlers import publication, runtime
 from patternpolicy.handlers.summary import refresh_pattern_status
 from patternpolicy.models.pattern import InvalidPattern, Pattern, PatternRef, parse_pattern_spec
 from patternpolicy.reconcile.proposals import build_proposal
+from patternpolicy.reconcile.provenance import disowned, generated_for
 from patternpolicy.reconcile.status import (
     pattern_status_after_analysis,
     pattern_status_analysing,
     pattern_status_invalid,
+    pattern_status_name_taken,
     pattern_status_no_engine,
     pattern_status_waiting,
 )
 from patternpolicy.services.pipeline import PipelineError, run_pipeline
+from patternpolicy.services.scope_check import namespace_notes
 from patternpolicy.validate.field_check import NO_SCHEMA
 
 RESYNC_INTERVAL = float(os.environ.get("PATTERNPOLICY_DRIFT_INTERVAL", "60"))
+
+
+def _name_taken(existing: dict[str, Any] | None, ref: PatternRef) -> str | None:
+    """Why this generation cannot be proposed: a proposal of its name that the operator did not make for it."""
+    if existing is None or generated_for(existing, ref.uid):
+        return None
+    return (f"a PolicyProposal {proposal_name(ref)} exists that the operator did not create for this pattern (it "
+            "is never applied); delete it, and the operator proposes this generation")
 
 
 @kopf.on.resume(c.GROUP, c.VERSION, c.PATTERN_PLURAL)
@@ -55,6 +66,25 @@ def keep_proposed(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kop
     if missing:
         logger.info("proposal %s does not exist: proposing generation %s again", proposal_name(ref), ref.generation)
         _propose(body, spec, meta, status, patch, logger, again=True)
+    try:
+        _readopt(body, ref, logger)
+    except KubeError as exc:
+        logger.warning("cannot restore the ownerReferences of %s's proposals, trying again: %s", ref.name, exc)
+
+
+def _readopt(body: kopf.Body, ref: PatternRef, logger: kopf.Logger) -> None:
+    """The pattern's own proposals (by the provenance only the operator writes) that lost their ownerReference get
+    it back: without it a proposal is never applied, nor garbage-collected with its pattern."""
+    owner: dict[str, Any] = {"metadata": {}}
+    kopf.append_owner_reference(owner, owner=body)
+    for proposal in list_proposals(ref.name):
+        if disowned(proposal, ref.uid):
+            name = proposal["metadata"]["name"]
+            owners = [*(proposal["metadata"].get("ownerReferences") or []), *owner["metadata"]["ownerReferences"]]
+            set_proposal_owners(name, owners)
+            logger.info("restored the ownerReference of PolicyProposal %s", name)
+            kopf.warn(body, reason="OwnerRestored",
+                      message=f"PolicyProposal {name} had lost its ownerReference to this pattern; restored")
 
 
 @kopf.on.event(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, when=lambda type, **_: type == "DELETED")
@@ -85,6 +115,16 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
                 logger.debug("generation %s already handled", ref.generation)
                 return
             logger.info("the proposal of generation %s does not exist: analysing it again", ref.generation)
+        existing = get_proposal(proposal_name(ref))
+        taken = _name_taken(existing, ref)
+        if taken:
+            patch.status.update(pattern_status_name_taken(current, ref.generation, taken))
+            kopf.warn(body, reason="NameTaken", message=taken)
+            raise kopf.TemporaryError(taken, delay=60)
+        if not again and existing is not None:
+            # The operator's own proposal, whose pattern status write was lost: nothing to analyse.
+            refresh_pattern_status(ref.name)
+            return
         # A new generation is rare and analysed once: read discovery afresh, so that a kind whose
         # CRD was installed a moment ago is already known (CRD events may arrive after this pattern's).
         runtime.catalog().invalidate()
@@ -113,6 +153,10 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
         # status names the setting, and the retry costs one refused request a minute.
         kopf.warn(body, reason="ModelUnavailable", message=f"retrying in 60s: {exc}"[:1000])
         raise kopf.TemporaryError(f"model unavailable: {exc}", delay=60) from exc
+    with contextlib.suppress(KubeError):  # a note only: the proposal does not depend on it
+        notes = namespace_notes(pattern.spec.policy_generation.namespaces.include)
+        if notes and generated.enforceable:
+            generated.analysis = generated.analysis.model_copy(update={"notes": [*generated.analysis.notes, *notes]})
     if NO_SCHEMA in generated.analysis.reason or any(
             NO_SCHEMA in reason for dropped in generated.dropped for reason in dropped.reasons):
         runtime.cluster_changed()

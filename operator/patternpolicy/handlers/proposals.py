@@ -114,6 +114,8 @@ def _pattern_of(spec: dict[str, Any]) -> dict[str, Any] | None:
 @kopf.on.resume(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL)
 @kopf.on.create(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL)
 @kopf.on.update(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, field="spec")
+# Its ownerReference is part of what makes a proposal trusted: removed or restored, the status follows at once.
+@kopf.on.update(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, field="metadata.ownerReferences")
 def reconcile_proposal(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Status,
                        patch: kopf.Patch, logger: kopf.Logger, **_: Any) -> None:
     name, generation = meta["name"], int(meta.get("generation") or 1)
@@ -192,7 +194,7 @@ def _apply(body: kopf.Body) -> tuple[Outcome, str, list[dict[str, str]] | None]:
         return "GuardMissing", guard.message, None
     try:
         applied = apply_proposal(dict(body), adopt=lambda obj: kopf.adopt(obj, owner=body),
-                                 supersede=superseded_status)
+                                 supersede=superseded_status, kinds=runtime.catalog().get().kinds)
     except ApplyConflict as exc:
         kopf.warn(body, reason="Conflict", message=str(exc)[:1000])
         return "Conflict", str(exc), None

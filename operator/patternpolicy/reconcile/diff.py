@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-import yaml
+from patternpolicy.yamlio import dump
 
 MAX_STATUS_DIFF = 16000
 
@@ -18,7 +18,7 @@ def _documents(policies: list[dict[str, Any]]) -> dict[str, str]:
         meta = dict(shown.get("metadata") or {})
         meta.pop("ownerReferences", None)
         shown["metadata"] = meta
-        out[meta.get("name", "?")] = yaml.safe_dump(shown, sort_keys=True)
+        out[meta.get("name", "?")] = dump(shown, sort_keys=True)
     return out
 
 

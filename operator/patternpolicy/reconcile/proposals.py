@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from patternpolicy import constants as c
 from patternpolicy.compile.naming import proposal_name
+from patternpolicy.labels import label_value
 from patternpolicy.services.pipeline import Generated
 
 
@@ -26,7 +27,7 @@ def build_proposal(generated: Generated) -> dict[str, Any]:
         "kind": "PolicyProposal",
         "metadata": {
             "name": proposal_name(ref),
-            "labels": {c.MANAGED_BY_LABEL: c.MANAGED_BY, c.PATTERN_LABEL: ref.name[:63],
+            "labels": {c.MANAGED_BY_LABEL: c.MANAGED_BY, c.PATTERN_LABEL: label_value(ref.name),
                        c.GENERATION_LABEL: str(ref.generation)},
         },
         "spec": {
@@ -60,11 +61,13 @@ def decide(spec: dict[str, Any], status: dict[str, Any]) -> Decision:
         if approved and status.get("digest"):
             return Decision("void", digest)
         return Decision("validate", digest)
-    if phase in ("Applied", "Superseded", "Invalid"):
+    if phase in ("Applied", "Superseded") or (phase == "Invalid" and status.get("validationPassed") is not True):
         return Decision("done", digest)
+    # Invalid with valid content: untrusted only (its ownerReference was removed, say), which the operator may
+    # repair; whether an approval then takes effect is for the status module's `blocked` to say.
     if status.get("approvalVoided"):
         # A voided approval stays void until a person withdraws it and approves again.
         return Decision("wait" if approved else "reset-void", digest)
-    if approved and phase in ("Pending", "Approved", "Failed"):
+    if approved and phase in ("Pending", "Approved", "Failed", "Invalid"):
         return Decision("apply", digest)
     return Decision("wait", digest)

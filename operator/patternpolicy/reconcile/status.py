@@ -81,6 +81,15 @@ def pattern_status_no_engine(current: dict[str, Any], generation: int, message: 
     return {"observedGeneration": generation, "summary": "NoPolicyEngine", "conditions": conditions}
 
 
+def pattern_status_name_taken(current: dict[str, Any], generation: int, message: str) -> dict[str, Any]:
+    """A proposal the operator did not make holds the name of this generation's: nothing is analysed or proposed."""
+    conditions = set_condition(list(current.get("conditions") or []), "Analyzed", "Unknown", "NameTaken",
+                               f"not analysed: {message}", generation)
+    conditions = set_condition(conditions, "ProposalReady", "False", "NameTaken", message, generation)
+    conditions = with_health(conditions, pattern_health(conditions, None, None), generation)
+    return {"observedGeneration": generation, "summary": "NameTaken", "conditions": conditions}
+
+
 def pattern_status_analysing(current: dict[str, Any], generation: int) -> dict[str, Any]:
     """Written as analysis starts (it may take a model call): GitOps tools see the new generation in progress
     instead of a status that says nothing (kstatus reads a Pattern without conditions as Current)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,14 +18,19 @@ from patternpolicy import constants as c
 from patternpolicy.adapters.kube import (
     KubeConflict,
     KubeError,
+    KubeNotFound,
     apply_cluster_object,
     delete_cluster_object,
     get_cluster_object,
+    get_json,
     list_proposals,
     patch_status,
     plural_of,
     replace_cluster_object,
 )
+from patternpolicy.labels import label_value
+from patternpolicy.models.rules import KindRef
+from patternpolicy.services.impact_targets import targets
 
 Adopt = Callable[[dict[str, Any]], None]  # sets the ownerReference to the proposal (kopf.adopt)
 # The status an older proposal gets once replaced: (its conditions, replaced by, its generation) -> status.
@@ -35,6 +40,28 @@ ORPHANED_LABEL = f"{c.GROUP}/orphaned"
 
 class ApplyConflict(KubeError):
     """An object of the proposal exists and is not the pattern's own: nothing was overwritten."""
+
+
+class KindNotServed(KubeError):
+    """A kind the policies govern is not served (any more): its CRD was removed after the analysis."""
+
+
+def unserved(policies: list[dict[str, Any]], kinds: Sequence[KindRef] = ()) -> list[str]:
+    """The resources the policies match that the cluster does not serve, as `plural.group/version` (or the
+    kind's name, for a ClusterPolicy kind `kinds`, the served kinds, do not know)."""
+    found = targets(policies, kinds)
+    missing = list(found.unserved)
+    for target in found.found:
+        if "*" in (target.group, target.version, target.plural):
+            continue
+        base = f"/apis/{target.group}/{target.version}" if target.group else f"/api/{target.version}"
+        try:
+            served = {r.get("name") for r in get_json(base).get("resources") or []}
+        except KubeNotFound:
+            served = set()
+        if target.plural.partition("/")[0] not in served:
+            missing.append(f"{target.name}/{target.version}")
+    return sorted(missing)
 
 
 @dataclass
@@ -65,7 +92,7 @@ def foreign(live: dict[str, Any], pattern: str, proposals: dict[str, str]) -> st
     labels = meta.get("labels") or {}
     if labels.get(c.MANAGED_BY_LABEL) != c.MANAGED_BY:
         return f"it lacks the label {c.MANAGED_BY_LABEL}={c.MANAGED_BY}"
-    if labels.get(c.PATTERN_LABEL) != pattern[:63].rstrip("-_."):
+    if labels.get(c.PATTERN_LABEL) != label_value(pattern):
         return f"it belongs to pattern {labels.get(c.PATTERN_LABEL)!r}"
     owners = meta.get("ownerReferences") or []
     if not owners and labels.get(ORPHANED_LABEL) == "true":
@@ -77,10 +104,11 @@ def foreign(live: dict[str, Any], pattern: str, proposals: dict[str, str]) -> st
     return None
 
 
-def _desired(policy: dict[str, Any], proposal: str, adopt: Adopt) -> dict[str, Any]:
+def desired(policy: dict[str, Any], proposal: str, adopt: Adopt) -> dict[str, Any]:
+    """The policy as applied: owned by the proposal and labelled with it (hashed to fit, like every label)."""
     owned = copy.deepcopy(policy)
     adopt(owned)
-    owned["metadata"].setdefault("labels", {})[c.PROPOSAL_LABEL] = proposal
+    owned["metadata"].setdefault("labels", {})[c.PROPOSAL_LABEL] = label_value(proposal)
     return owned
 
 
@@ -119,12 +147,18 @@ def _proposal_uids(pattern: str) -> dict[str, str]:
     return {p["metadata"]["name"]: p["metadata"]["uid"] for p in list_proposals(pattern)}
 
 
-def apply_proposal(proposal: dict[str, Any], adopt: Adopt, supersede: Supersede) -> Applied:
+def apply_proposal(proposal: dict[str, Any], adopt: Adopt, supersede: Supersede,
+                   kinds: Sequence[KindRef] = ()) -> Applied:
     meta, spec = proposal["metadata"], proposal.get("spec") or {}
     pattern = str((spec.get("patternRef") or {}).get("name", ""))
     proposals = {**_proposal_uids(pattern), meta["name"]: meta["uid"]}
     result = Applied(policies=[])
-    owned = [_desired(policy, meta["name"], adopt) for policy in spec.get("policies") or []]
+    missing = unserved(list(spec.get("policies") or []), kinds)
+    if missing:
+        raise KindNotServed(f"the policies govern {', '.join(missing)}, which the cluster no longer serves (its "
+                            "CRD removed since the analysis?); nothing was applied: install it again, or change the "
+                            "pattern")
+    owned = [desired(policy, meta["name"], adopt) for policy in spec.get("policies") or []]
     for obj in owned:  # every object is checked before any is written
         live = _live(obj)
         if live is not None and (why := foreign(live, pattern, proposals)):
@@ -196,7 +230,7 @@ def restore(proposal: dict[str, Any], adopt: Adopt) -> list[dict[str, str]]:
     proposals = {**_proposal_uids(pattern), meta["name"]: meta["uid"]}
     refs = []
     for policy in spec.get("policies") or []:
-        owned = _desired(policy, meta["name"], adopt)
+        owned = desired(policy, meta["name"], adopt)
         live = _live(owned)
         if live is None:
             refs.append(_write(owned, pattern, proposals, Applied(policies=[])))

@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 import yaml
 
+from patternpolicy import yamlio
 from patternpolicy.adapters.anthropic_api import ModelError
-from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, run_suite
 from patternpolicy.analysis.base import Analyzer
 from patternpolicy.compile.engines import EngineTarget
 from patternpolicy.discovery.catalog import KindCatalog
@@ -20,6 +20,7 @@ from patternpolicy.models.pattern import Pattern
 from patternpolicy.services.files import LoadProblem, load_patterns
 from patternpolicy.services.output_dir import check_owned, staged
 from patternpolicy.services.pipeline import FieldCheck, Generated, PipelineError, run_pipeline
+from patternpolicy.services.validation import prove
 from patternpolicy.validate.kyverno_suite import suite_files
 
 Outcome = Literal["policies", "declined", "error"]
@@ -69,20 +70,21 @@ def _write_suite(directory: Path, name: str, policies: list[dict[str, Any]], tes
         if name == "kyverno-test.yaml":
             doc = yaml.safe_load(content)
             doc["policies"] = policy_paths
-            content = yaml.safe_dump(doc, sort_keys=False)
+            content = yamlio.dump(doc)
         (directory / name).write_text(content)
 
 
-def _behaviour(suite_dir: Path, verify: bool) -> tuple[bool, str]:
+def _behaviour(name: str, verify: bool, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
+               crds: Sequence[Mapping[str, Any]]) -> tuple[bool, str]:
+    """(whether the policies may be handed out, what the engine proved): the operator's own proof, where only
+    samples the engine judged count. A policy the engine contradicts is never handed out."""
     if not verify:
         return True, "not run (--no-verify)"
-    try:
-        run = run_suite(suite_dir)
-    except KyvernoNotFound as exc:
-        return True, f"not run: {exc}"
-    if run.passed:
-        return True, "passed (kyverno test)"
-    return False, "failed: " + "; ".join(run.failures)
+    behaviour = prove(name, policies, tests, crds=crds)
+    words = {"proven": "passed", "unproven": "not proven", "no-engine": "not run"}
+    if behaviour.verdict in words:
+        return True, f"{words[behaviour.verdict]} ({behaviour.detail})"
+    return False, f"failed: {behaviour.detail}"
 
 
 def write_pattern_files(out: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
@@ -100,7 +102,7 @@ def write_pattern_files(out: Path, name: str, policies: list[dict[str, Any]], te
         return
     for policy_name, objects in by_name.items():
         path = policy_dir / f"{policy_name}.yaml"
-        path.write_text(yaml.safe_dump_all(objects, sort_keys=False))
+        path.write_text(yamlio.dump_all(objects))
         policy_paths.append(f"../../policies/{path.name}")
         report.files.append(str(path.relative_to(out)))
         report.policies.append(policy_name)
@@ -113,7 +115,7 @@ def write_kustomization(report: GenerateReport, out: Path) -> None:
     doc = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization", "resources": files}
     (out / "kustomization.yaml").write_text(
         "# Written by patternpolicy: the policies only (tests/ holds samples that must never be applied).\n"
-        + yaml.safe_dump(doc, sort_keys=False))
+        + yamlio.dump(doc))
 
 
 def _handle(generated: Generated, out: Path, verify: bool, crds: Sequence[Mapping[str, Any]]) -> PatternReport:
@@ -127,7 +129,7 @@ def _handle(generated: Generated, out: Path, verify: bool, crds: Sequence[Mappin
     write_pattern_files(out, name, generated.policies, generated.tests, report, crds)
     if report.outcome == "error":
         return report
-    ok, report.behaviour = _behaviour(out / "tests" / name, verify)
+    ok, report.behaviour = _behaviour(name, verify, generated.policies, generated.tests, crds)
     if not ok:
         # A policy that fails its own samples is never handed out.
         for file in report.files:

@@ -17,8 +17,6 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import yaml
-
 from patternpolicy.adapters.access import may_list
 from patternpolicy.adapters.kube import KubeError, get_json
 from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, failures
@@ -28,6 +26,7 @@ from patternpolicy.discovery.builtin_kinds import builtin_kinds
 from patternpolicy.models.rules import KindRef
 from patternpolicy.services.enforcement import denies, deny_checks
 from patternpolicy.services.impact_targets import Selector, Target, in_scope, targets
+from patternpolicy.yamlio import dump, dump_all
 
 SHOWN = 20
 # Kinds whose objects the operator never reads, whatever its RBAC allows.
@@ -125,9 +124,9 @@ def _values(objects: list[dict[str, Any]]) -> dict[str, Any]:
 def _run_engine(policies: list[dict[str, Any]], objects: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
     with workdir("impact") as tmp:  # removed at start-up too, should a kill skip the clean-up
         files = [tmp / "policies.yaml", tmp / "objects.yaml", tmp / "values.yaml"]
-        files[0].write_text(yaml.safe_dump_all(policies))
-        files[1].write_text(yaml.safe_dump_all(objects))
-        files[2].write_text(yaml.safe_dump(_values(objects)))
+        files[0].write_text(dump_all(policies))
+        files[1].write_text(dump_all(objects))
+        files[2].write_text(dump(_values(objects)))
         return failures([files[0]], [files[1]], values_file=files[2])
 
 

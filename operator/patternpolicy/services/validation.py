@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,7 +11,9 @@ from patternpolicy import constants as c
 from patternpolicy import metrics
 from patternpolicy.adapters.kube import KubeTransientError
 from patternpolicy.adapters.kyverno_cli import KyvernoNotFound, SuiteRun, run_suite
+from patternpolicy.adapters.workdirs import workdir
 from patternpolicy.validate.kyverno_suite import suite_files
+from patternpolicy.validate.proof import assess, engine_form
 
 Result = Literal["Passed", "Failed", "Skipped"]
 DryRun = Callable[[dict[str, Any]], None]  # raises with a message when the server rejects the object
@@ -37,24 +39,51 @@ def schema_check(policies: list[dict[str, Any]], dry_run: DryRun | None) -> dict
     return check("Passed", f"server-side dry-run accepted {len(policies)} object(s)")
 
 
+Verdict = Literal["proven", "unproven", "wrong", "no-samples", "no-engine"]
+_RESULTS: dict[Verdict, Result] = {"proven": "Passed", "wrong": "Failed", "no-samples": "Failed",
+                                   "unproven": "Skipped", "no-engine": "Skipped"}
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """What the engine said about the samples. `unproven`: it contradicted none, but did not judge a compliant
+    and a violating sample of every rule (no verdict, as without an engine: applied only with allowUnproven)."""
+
+    verdict: Verdict
+    detail: str
+
+    @property
+    def result(self) -> Result:
+        return _RESULTS[self.verdict]
+
+
+def prove(name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
+          runner: Callable[[Path], SuiteRun] = run_suite, crds: Sequence[Mapping[str, Any]] = ()) -> Behaviour:
+    if not tests:
+        return Behaviour("no-samples", "no sample resources: every rule needs a compliant and a violating sample")
+    if {t["expect"] for t in tests} != {"allow", "deny"}:
+        return Behaviour("no-samples", "samples must include both a compliant and a violating resource")
+    judged_as, converted = engine_form(policies)
+    with workdir("suite") as tmp:
+        for file_name, content in suite_files(name, judged_as, tests, crds).items():
+            (tmp / file_name).write_text(content)
+        try:
+            run = runner(tmp)
+        except KyvernoNotFound as exc:
+            return Behaviour("no-engine", str(exc))
+    proof = assess(tests, run.rows)
+    form = (f" ({', '.join(converted)} judged in ValidatingPolicy form: the same match and CEL)" if converted
+            else "")
+    if not run.passed:
+        return Behaviour("wrong", "; ".join(t for t in (*run.failures, proof.not_judged_text()) if t))
+    return Behaviour("proven" if proof.proven else "unproven", f"kyverno test{form}: {proof.summary()}")
+
+
 def behaviour_check(name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
                     runner: Callable[[Path], SuiteRun] = run_suite,
                     crds: Sequence[Mapping[str, Any]] = ()) -> dict[str, str]:
-    if not tests:
-        return check("Failed", "no sample resources: every rule needs a compliant and a violating sample")
-    verdicts = {t["expect"] for t in tests}
-    if verdicts != {"allow", "deny"}:
-        return check("Failed", "samples must include both a compliant and a violating resource")
-    with tempfile.TemporaryDirectory(prefix="patternpolicy-suite-") as tmp:
-        for file_name, content in suite_files(name, policies, tests, crds).items():
-            (Path(tmp) / file_name).write_text(content)
-        try:
-            run = runner(Path(tmp))
-        except KyvernoNotFound as exc:
-            return check("Skipped", str(exc))
-    if run.passed:
-        return check("Passed", f"kyverno test: {len(tests)} sample(s) got their expected verdict")
-    return check("Failed", "; ".join(run.failures))
+    behaviour = prove(name, policies, tests, runner, crds)
+    return check(behaviour.result, behaviour.detail)
 
 
 # What each engine may apply: validating policies only (no mutation, generation, image verification, cleanup).

@@ -8,7 +8,7 @@ from patternpolicy.adapters.kyverno_cli import find_kyverno
 from patternpolicy.compile.validatingpolicy import compile_validating_policy
 from patternpolicy.models.pattern import Pattern
 from patternpolicy.models.rules import Rule
-from patternpolicy.services.validation import behaviour_check
+from patternpolicy.services.validation import prove
 
 
 def make_verifier(field_check: Callable[[Rule], list[str]] | None) -> Callable[[Pattern, list[Rule]], list[str]]:
@@ -29,7 +29,10 @@ def engine_verifier(pattern: Pattern, rules: list[Rule]) -> list[str]:
         policy = compile_validating_policy(pattern, rule)
         tests = [{"policy": policy["metadata"]["name"], "expect": s.expect, "resource": s.resource}
                  for s in rule.samples]
-        result = behaviour_check(rule.id, [policy], tests)
-        if result["result"] == "Failed":
-            problems.append(f"{rule.id}: the engine disagrees with your samples: {result['detail']}")
+        behaviour = prove(rule.id, [policy], tests)
+        if behaviour.verdict in ("wrong", "no-samples"):
+            problems.append(f"{rule.id}: the engine disagrees with your samples: {behaviour.detail}")
+        elif behaviour.verdict == "unproven":
+            problems.append(f"{rule.id}: the engine did not judge your samples (a sample of a kind the rule does "
+                            f"not match proves nothing): {behaviour.detail}")
     return problems

@@ -12,10 +12,9 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
-
 from patternpolicy.compile.scope import NAMESPACE_NAME_LABEL
 from patternpolicy.discovery.builtin_kinds import builtin_kinds
+from patternpolicy.yamlio import dump, dump_all
 
 CLI_API_VERSION = "cli.kyverno.io/v1alpha1"
 POLICY_FILE = "policies.yaml"
@@ -24,10 +23,6 @@ VALUES_FILE = "values.yaml"
 TEST_FILE = "kyverno-test.yaml"
 CLUSTER_RESOURCES_FILE = "cluster-resources.yaml"
 CLI_DEFAULT_NAMESPACE = "default"
-
-
-def dump_all(docs: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump_all(docs, sort_keys=False, default_flow_style=False)
 
 
 def _result(policy_kind: str, kind: str, policy: str, rule: str, names: list[str], verdict: str) -> dict[str, Any]:
@@ -63,10 +58,10 @@ def _crd_files(crds: list[Mapping[str, Any]]) -> dict[str, str]:
 
     Without them the CLI cannot map a custom kind to its resource for ValidatingAdmissionPolicies.
     """
-    files = {f"crd-{c['metadata']['name']}.yaml": yaml.safe_dump(_trimmed(c), sort_keys=False) for c in crds}
+    files = {f"crd-{c['metadata']['name']}.yaml": dump(_trimmed(c)) for c in crds}
     cluster = {"apiVersion": CLI_API_VERSION, "kind": "ClusterResource", "metadata": {"name": "crds"},
                "spec": {"crds": sorted(files)}}
-    return {**files, CLUSTER_RESOURCES_FILE: yaml.safe_dump(cluster, sort_keys=False)} if files else {}
+    return {**files, CLUSTER_RESOURCES_FILE: dump(cluster)} if files else {}
 
 
 def _trimmed(crd: Mapping[str, Any]) -> dict[str, Any]:
@@ -87,7 +82,7 @@ def _identity(resource: Mapping[str, Any]) -> Identity:
             str(meta["name"]), json.dumps(resource, sort_keys=True, default=str))
 
 
-def _unique_names(resources: list[dict[str, Any]]) -> dict[Identity, str]:
+def _unique_names(resources: Sequence[Mapping[str, Any]]) -> dict[Identity, str]:
     """A name per sample that no other sample of the suite has.
 
     `kyverno test` matches expected results to resources by name alone (kind, apiVersion and
@@ -110,6 +105,12 @@ def _unique_names(resources: list[dict[str, Any]]) -> dict[Identity, str]:
         names[identity] = unique
         taken.add(unique)
     return names
+
+
+def sample_names(tests: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The name each test's sample carries in the suite (and so in the CLI's results), in order."""
+    names = _unique_names([t["resource"] for t in tests])
+    return [names[_identity(t["resource"])] for t in tests]
 
 
 def _renamed(resource: dict[str, Any], name: str) -> dict[str, Any]:
@@ -160,6 +161,6 @@ def suite_files(name: str, policies: list[dict[str, Any]], tests: list[dict[str,
         **cluster,
         POLICY_FILE: dump_all(policies),
         RESOURCE_FILE: dump_all(resources),
-        VALUES_FILE: yaml.safe_dump(values, sort_keys=False),
-        TEST_FILE: yaml.safe_dump(test_doc, sort_keys=False),
+        VALUES_FILE: dump(values),
+        TEST_FILE: dump(test_doc),
     }

@@ -63,8 +63,8 @@ def required_labels(ctx: Context) -> Finding | None:
             id="require-labels", description=description, targets=pod_targets,
             variables=[POD_METADATA],
             validations=[Validation(expression=_labels_check("variables.podMetadata", present), message=message)],
-            samples=pod_samples("require-labels", spec, "allow", "good", good_labels)
-            + pod_samples("require-labels", spec, "deny", "bad", bad_labels),
+            samples=pod_samples("require-labels", spec, "allow", "good", pod_targets, good_labels)
+            + pod_samples("require-labels", spec, "deny", "bad", pod_targets, bad_labels),
             fields_read={"pod-metadata": ["labels"]},
         )
         return Finding("labels", rules=[rule])

@@ -106,7 +106,7 @@ def default_namespace(ctx: Context) -> Finding | None:
     samples = [s.model_copy(update={"resource": {**s.resource, "metadata": {**s.resource["metadata"],
                                                                              "namespace": ns}}})
                for ns, verdict in (("team-a", "allow"), ("default", "deny"))
-               for s in pod_samples("no-default-namespace", {"containers": [c()]}, verdict, verdict)]  # type: ignore[arg-type]
+               for s in pod_samples("no-default-namespace", {"containers": [c()]}, verdict, verdict, targets)]  # type: ignore[arg-type]
     rule = Rule(
         id="no-default-namespace", description="Workloads must not use the default namespace", targets=targets,
         validations=[Validation(
@@ -208,7 +208,7 @@ def bare_pods(ctx: Context) -> Finding | None:
     pod = ctx.catalog.by_kind("Pod")
     if pod is None or (ctx.named and pod not in ctx.named):
         return None
-    bare, owned = (s.resource for s in pod_samples("no-bare-pods", {"containers": [c()]}, "deny", "bare")[:1] * 2)
+    bare, owned = (s.resource for s in pod_samples("no-bare-pods", {"containers": [c()]}, "deny", "bare", [pod]) * 2)
     owned = {**owned, "metadata": {**owned["metadata"], "name": "owned-no-bare-pods", "ownerReferences": [
         {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-5d4f", "controller": True,
          "uid": "0b6c4a7e-1111-4c1e-9d1a-000000000001"}]}}

@@ -45,9 +45,9 @@ def pod_finding(ctx: Context, intent: str, *checks: PodCheck) -> Finding | None:
     for check in checks:
         samples = []
         for i, spec in enumerate(check.good):
-            samples += pod_samples(check.id, spec, "allow", f"good{i}")
+            samples += pod_samples(check.id, spec, "allow", f"good{i}", targets)
         for i, spec in enumerate(check.bad):
-            samples += pod_samples(check.id, spec, "deny", f"bad{i}")
+            samples += pod_samples(check.id, spec, "deny", f"bad{i}", targets)
         rules.append(Rule(
             id=check.id, description=check.description, targets=targets,
             variables=[*POD_VARIABLES, POD_METADATA] if check.with_metadata else POD_VARIABLES,
