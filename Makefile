@@ -51,6 +51,11 @@ bench: install-test binaries
 	# Generation quality: the dev set (tuned on) and the fresh set (never tuned on) (a case that errors fails the run).
 	$(BIN)/patternpolicy bench --cases ../shared/policy-bench/cases-dev.json --analyser offline
 	$(BIN)/patternpolicy bench --cases tests/data/policy-bench-fresh/cases.json --analyser offline
+	# Claude on both sets, replayed from answers recorded offline (tests/data/claude-replay/README.md) through the
+	# real client; a copy, so that requests without an answer are written outside the repository.
+	rm -rf $(OUT)/claude-replay && mkdir -p $(OUT) && cp -r tests/data/claude-replay $(OUT)/claude-replay
+	$(BIN)/patternpolicy bench --cases ../shared/policy-bench/cases-dev.json --analyser claude --replay $(OUT)/claude-replay/dev
+	$(BIN)/patternpolicy bench --cases tests/data/policy-bench-fresh/cases.json --analyser claude --replay $(OUT)/claude-replay/fresh
 
 test-unit: install-test
 	$(BIN)/pytest -ra tests/unit

@@ -9,11 +9,14 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.support.fake_anthropic import KEY, error, fake_anthropic, tool_use
 from tests.unit.test_claude_analyzer import GOOD_ANSWER, deployment
@@ -126,3 +129,28 @@ def test_bench_with_claude_unreachable_or_refused_reports_each_case_and_exits_no
         failed = [line for line in run.stdout.splitlines() if "[error]" in line]
         assert len(failed) == 2 and all(words in line for line in failed), run.stdout
     assert len(server.requests) == 3  # the retired model was asked once; each 400 once
+
+
+ROOT = Path(__file__).resolve().parents[2]
+RECORDED = ROOT / "tests" / "data" / "claude-replay"
+SETS = {"fresh": ROOT / "tests" / "data" / "policy-bench-fresh" / "cases.json",
+        "dev": ROOT.parent / "shared" / "policy-bench" / "cases-dev.json"}
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_every_recorded_conversation_still_replays(name: str, tmp_path: Path, kyverno_cli: Path) -> None:
+    """The committed answers (tests/data/claude-replay/README.md) through today's client, validation and engine:
+    a request that no longer matches (prompt, tools or discovery changed) is an error, never a silent skip."""
+    if not SETS[name].exists():
+        raise FileNotFoundError(f"{SETS[name]} is missing: the bench tier needs shared/policy-bench beside the repo")
+    replay = tmp_path / name
+    shutil.copytree(RECORDED / name, replay)  # unanswered requests are written here, not into the repository
+    run = bench(SETS[name], "--replay", str(replay), "--json")
+    report = json.loads(run.stdout)
+    errors = [f"{r['id']}: {r['reason'][:200]}" for r in report["results"] if r["outcome"] == "error"]
+    assert not errors, "re-answer these requests (docs/analysers.md):\n" + "\n".join(errors)
+    claude = report["analysers"]["claude"]
+    # Declining is fine, a wrong policy is not: what the recorded answers scored when they were written.
+    assert claude["false_deny_rate"] <= 0.01, claude
+    assert claude["precision"] >= 0.85, claude
+    assert run.returncode == 0, run.stderr[-2000:]
