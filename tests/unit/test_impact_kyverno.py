@@ -187,3 +187,33 @@ def test_an_aged_figure_is_judged_again_only_when_the_objects_changed(kyverno_cl
     listed[0]["metadata"] = {**listed[0]["metadata"], "labels": {"team": "b"}, "resourceVersion": "12"}
     fixed = impact([policy], allowed=lambda group, plural: True, kinds=KINDS, previous=grown)
     assert (fixed["wouldDeny"], runs) == (0, [1, 2, 2])
+
+
+def test_a_validating_admission_policy_on_a_custom_kind_is_judged(kyverno_cli: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI excludes every custom kind from a ValidatingAdmissionPolicy (it would always say 0): impact judges
+    it in its ValidatingPolicy form, with the binding's actions."""
+    from patternpolicy.services import impact as impact_module
+
+    vap = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy",
+           "metadata": {"name": "widget-size"},
+           "spec": {"failurePolicy": "Fail", "matchConstraints": {"resourceRules": [{
+               "apiGroups": ["example.com"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"],
+               "resources": ["widgets"]}]},
+               "validations": [{"expression": "has(object.spec.size)", "message": "widgets must set spec.size"}]}}
+    binding = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+               "metadata": {"name": "widget-size"},
+               "spec": {"policyName": "widget-size", "validationActions": ["Deny"]}}
+
+    def widget(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        return {"apiVersion": "example.com/v1", "kind": "Widget",
+                "metadata": {"name": name, "namespace": "web", "resourceVersion": "1"}, "spec": spec}
+
+    monkeypatch.setattr(impact_module, "existing_objects",
+                        lambda listable: [widget("sized", {"size": 3}), widget("unsized", {})])
+    kinds = [*KINDS, KindRef(group="example.com", version="v1", kind="Widget", plural="widgets", namespaced=True)]
+    result = impact([vap, binding], allowed=lambda group, plural: True, kinds=kinds)
+    assert (result["wouldDeny"], result["checked"], result["objects"]) == (1, 2, ["Widget/web/unsized"]), result
+    audit = {**binding, "spec": {**binding["spec"], "validationActions": ["Audit"]}}
+    reported = impact([vap, audit], allowed=lambda group, plural: True, kinds=kinds)
+    assert (reported["wouldDeny"], reported["wouldReport"]) == (0, 1), reported

@@ -26,6 +26,7 @@ from patternpolicy.discovery.builtin_kinds import builtin_kinds
 from patternpolicy.models.rules import KindRef
 from patternpolicy.services.enforcement import denies, deny_checks
 from patternpolicy.services.impact_targets import Selector, Target, in_scope, targets
+from patternpolicy.validate.proof import engine_form
 from patternpolicy.yamlio import dump, dump_all
 
 SHOWN = 20
@@ -158,6 +159,9 @@ def _evaluated(policies: list[dict[str, Any]], listable: dict[Target, list[Selec
 
 
 def _judged(policies: list[dict[str, Any]], objects: list[dict[str, Any]], in_force: bool) -> dict[str, Any]:
+    # The CLI judges a ValidatingAdmissionPolicy on no custom kind at all: in its ValidatingPolicy form it does
+    # (validate/proof.py), with the binding's validation actions.
+    policies, _ = engine_form(policies)
     checks = deny_checks(policies)
     enforcing = any(checks.values())
     if not objects:
