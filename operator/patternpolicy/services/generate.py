@@ -22,6 +22,7 @@ from patternpolicy.services.output_dir import check_owned, staged
 from patternpolicy.services.pipeline import FieldCheck, Generated, PipelineError, run_pipeline
 from patternpolicy.services.validation import prove
 from patternpolicy.validate.kyverno_suite import suite_files
+from patternpolicy.validate.proof import engine_form
 
 Outcome = Literal["policies", "declined", "error"]
 
@@ -61,10 +62,23 @@ class GenerateReport:
                 "problems": [asdict(p) for p in self.problems]}
 
 
+ENGINE_FORM_FILE = "engine-form.yaml"
+ENGINE_FORM_NOTE = ("# The policies of ../../policies/ as Kyverno's CLI can judge them: each\n"
+                    "# ValidatingAdmissionPolicy in ValidatingPolicy form (the same match constraints, variables\n"
+                    "# and CEL; its binding's actions).\n"
+                    "# kyverno test ignores a VAP's match and excludes every custom kind from it.\n")
+
+
 def _write_suite(directory: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
                  policy_paths: list[str], crds: Sequence[Mapping[str, Any]] = ()) -> None:
     files = suite_files(name, policies, tests, crds)
     files.pop("policies.yaml")
+    judged, converted = engine_form(policies)
+    if converted:
+        # `kyverno test` judges a ValidatingAdmissionPolicy on no custom kind and whatever its match says: the
+        # suite runs the same match and CEL in ValidatingPolicy form, as the operator's proof did.
+        files[ENGINE_FORM_FILE] = ENGINE_FORM_NOTE + yamlio.dump_all(judged)
+        policy_paths = [ENGINE_FORM_FILE]
     directory.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         if name == "kyverno-test.yaml":
