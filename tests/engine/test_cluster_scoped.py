@@ -49,3 +49,6 @@ def test_a_rule_on_a_cluster_scoped_managed_resource_is_proven(engine: str, tmp_
     assert all("namespace" not in s["metadata"] for s in samples), samples
     rerun = run_suite(suite)  # what a GitOps repository's CI runs
     assert rerun.passed, rerun.output
+    # ... and there too every sample gets a verdict (a VAP's suite runs its ValidatingPolicy form).
+    assert len(rerun.rows) == 2 and {row.reason for row in rerun.rows} == {"Ok"}, rerun.rows
+    assert ((suite / "engine-form.yaml").exists()) == (engine == "ValidatingAdmissionPolicy")
