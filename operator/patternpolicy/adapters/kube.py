@@ -194,16 +194,18 @@ def get_pattern(name: str) -> dict[str, Any] | None:
     return get_cluster_object(c.GROUP, c.VERSION, c.PATTERN_PLURAL, name)
 
 
-def create_proposal(body: dict[str, Any]) -> dict[str, Any] | None:
-    """Creates the proposal and returns it as stored; None if it already exists (a restart replays a generation)."""
+def create_proposal(body: dict[str, Any], dry_run: bool = False) -> dict[str, Any] | None:
+    """Creates the proposal and returns it as stored; None if it already exists (a restart replays a generation).
+    `dry_run`: nothing is created; the object is returned as the apiserver would store it (normalised)."""
     try:
         created = custom().create_cluster_custom_object(c.GROUP, c.VERSION, c.PROPOSAL_PLURAL, body,
-                                                        _request_timeout=TIMEOUT)
+                                                        _request_timeout=TIMEOUT,
+                                                        **({"dry_run": "All"} if dry_run else {}))
     except ApiException as exc:
         if exc.status == 409:
             return None
         raise KubeError(f"create PolicyProposal {body['metadata']['name']}: {explain(exc)}") from exc
-    if not created:  # the generated client may drop a 201 body: read it back
+    if not created and not dry_run:  # the generated client may drop a 201 body: read it back
         created = get_proposal(body["metadata"]["name"])
     return dict(created or body)
 

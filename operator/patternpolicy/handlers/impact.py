@@ -9,7 +9,7 @@ from typing import Any
 import kopf
 
 from patternpolicy import constants as c
-from patternpolicy.adapters.kube import KubeError, get_pattern
+from patternpolicy.adapters.kube import KubeError, get_pattern, get_proposal
 from patternpolicy.handlers import runtime
 from patternpolicy.handlers.proposals import DRIFT_INTERVAL
 from patternpolicy.models.conditions import now_rfc3339
@@ -58,6 +58,12 @@ def refresh_impact(body: kopf.Body, meta: kopf.Meta, spec: kopf.Spec, status: ko
     reusable = recorded if recorded and same_basis(recorded, basis) else None
     result = impact(policies, kinds=kinds, in_force=applied, previous=reusable)
     written = impact_status(result, basis, now_rfc3339(), recorded)
+    try:  # the engine took a while: content validated meanwhile carries its own, fresher figure
+        now_stored = get_proposal(meta["name"]) or {}
+    except KubeError as exc:
+        raise kopf.TemporaryError(f"cannot re-read the proposal before writing its impact: {exc}", delay=TICK) from exc
+    if (now_stored.get("status") or {}).get("digest") != digest:
+        return
     patch.status.update(written)
     before, after = _counted(status_), _counted(written)
     if before != after:

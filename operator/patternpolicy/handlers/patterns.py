@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any
+from typing import Any, NoReturn
 
 import kopf
 
@@ -31,6 +31,8 @@ from patternpolicy.services.scope_check import namespace_notes
 from patternpolicy.validate.field_check import NO_SCHEMA
 
 RESYNC_INTERVAL = float(os.environ.get("PATTERNPOLICY_DRIFT_INTERVAL", "60"))
+# (pattern uid, generation) whose analysis runs now: the resync timer must not start a second, paid one.
+_analysing: set[tuple[str, int]] = set()
 
 
 def _name_taken(existing: dict[str, Any] | None, ref: PatternRef) -> str | None:
@@ -39,6 +41,14 @@ def _name_taken(existing: dict[str, Any] | None, ref: PatternRef) -> str | None:
         return None
     return (f"a PolicyProposal {proposal_name(ref)} exists that the operator did not create for this pattern (it "
             "is never applied); delete it, and the operator proposes this generation")
+
+
+def _report_name_taken(body: kopf.Body, current: dict[str, Any], ref: PatternRef, message: str) -> NoReturn:
+    """Nothing is analysed or proposed for this generation until the name is free; checked again in a minute."""
+    with contextlib.suppress(KubeError):
+        patch_status(c.PATTERN_PLURAL, ref.name, pattern_status_name_taken(current, ref.generation, message))
+    kopf.warn(body, reason="NameTaken", message=message[:1000])
+    raise kopf.TemporaryError(message, delay=60)
 
 
 @kopf.on.resume(c.GROUP, c.VERSION, c.PATTERN_PLURAL)
@@ -61,9 +71,13 @@ def keep_proposed(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kop
         missing = analysed and not publication.resume(ref, current)
         if not analysed:
             refresh_pattern_status(ref.name)
+    except publication.NameTaken as exc:
+        _report_name_taken(body, current, ref, str(exc))
     except KubeError as exc:
         raise kopf.TemporaryError(f"cluster not ready: {exc}", delay=15) from exc
-    if missing:
+    if missing and (ref.uid, ref.generation) in _analysing:
+        logger.debug("generation %s is being analysed by its change handler", ref.generation)
+    elif missing:
         logger.info("proposal %s does not exist: proposing generation %s again", proposal_name(ref), ref.generation)
         _propose(body, spec, meta, status, patch, logger, again=True)
     try:
@@ -118,9 +132,7 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
         existing = get_proposal(proposal_name(ref))
         taken = _name_taken(existing, ref)
         if taken:
-            patch.status.update(pattern_status_name_taken(current, ref.generation, taken))
-            kopf.warn(body, reason="NameTaken", message=taken)
-            raise kopf.TemporaryError(taken, delay=60)
+            _report_name_taken(body, current, ref, taken)
         if not again and existing is not None:
             # The operator's own proposal, whose pattern status write was lost: nothing to analyse.
             refresh_pattern_status(ref.name)
@@ -131,6 +143,8 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
         catalog = runtime.resolving_catalog(runtime.catalog().get())
         requested = pattern.spec.policy_generation.engine
         choice = choose_engine(runtime.facts().get(), runtime.default_engine() if requested == "auto" else requested)
+    except publication.NameTaken as exc:
+        _report_name_taken(body, current, ref, str(exc))
     except KubeError as exc:
         raise kopf.TemporaryError(f"cluster not ready: {exc}", delay=15) from exc
     if choice.target is None:
@@ -140,6 +154,9 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
         raise kopf.TemporaryError(f"no policy engine: {choice.reason}", delay=60)
     with contextlib.suppress(KubeError):  # only a signal for GitOps tools: analysis goes on without it
         patch_status(c.PATTERN_PLURAL, ref.name, pattern_status_analysing(current, ref.generation))
+    if (ref.uid, ref.generation) in _analysing:  # kopf runs timers beside change handlers: one analysis at a time
+        raise kopf.TemporaryError(f"generation {ref.generation} is being analysed already", delay=30)
+    _analysing.add((ref.uid, ref.generation))
     try:
         generated = run_pipeline(pattern, runtime.analyzer(), catalog, field_check=runtime.field_check(),
                                  engine=choice.target)
@@ -153,6 +170,8 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
         # status names the setting, and the retry costs one refused request a minute.
         kopf.warn(body, reason="ModelUnavailable", message=f"retrying in 60s: {exc}"[:1000])
         raise kopf.TemporaryError(f"model unavailable: {exc}", delay=60) from exc
+    finally:
+        _analysing.discard((ref.uid, ref.generation))
     with contextlib.suppress(KubeError):  # a note only: the proposal does not depend on it
         notes = namespace_notes(pattern.spec.policy_generation.namespaces.include)
         if notes and generated.enforceable:
@@ -171,4 +190,4 @@ def _propose(body: kopf.Body, spec: kopf.Spec, meta: kopf.Meta, status: kopf.Sta
     proposal = build_proposal(generated)
     kopf.adopt(proposal, owner=body)
     update = pattern_status_after_analysis(current, generated, proposal["metadata"]["name"])
-    publication.publish(body, ref, proposal, publication.with_digest(update, proposal), current=current, patch=patch)
+    publication.publish(body, ref, proposal, update, current=current, patch=patch)

@@ -50,6 +50,16 @@ def with_digest(update: dict[str, Any], proposal: dict[str, Any]) -> dict[str, A
     return {**update, "analysis": analysis}
 
 
+def _as_stored(proposal: dict[str, Any]) -> dict[str, Any]:
+    """The proposal as the apiserver will store it (a dry-run create: embedded objects are normalised, 1.0
+    becomes 1), so that the digest recorded before the creation matches what a restart reads back."""
+    with contextlib.suppress(KubeError):  # the real create reports the error; the digest is a best guess then
+        stored = create_proposal(proposal, dry_run=True)
+        if stored is not None:
+            return stored
+    return proposal
+
+
 def _record_provenance(proposal: str, provenance: dict[str, Any], generation: int) -> None:
     """A few tries, as a proposal left without provenance is never applied. With it, Ready=False and
     Reconciling=True: GitOps tools see the proposal in progress until it is validated."""
@@ -67,6 +77,8 @@ def publish(owner: kopf.Body, ref: PatternRef, proposal: dict[str, Any], update:
             current: dict[str, Any], patch: kopf.Patch) -> None:
     """Steps 1-3 above; raises kopf.TemporaryError when a step fails (the retry resumes from memory)."""
     name = proposal["metadata"]["name"]
+    if (ref.uid, ref.generation) not in _unpublished:
+        update = with_digest(update, _as_stored(proposal))
     _unpublished[(ref.uid, ref.generation)] = (proposal, update)
     created: dict[str, Any] | None = None
     try:
@@ -108,28 +120,33 @@ def _report_published(ref: PatternRef, status: dict[str, Any]) -> None:
         patch_status(c.PATTERN_PLURAL, ref.name, {"conditions": conditions})
 
 
+class NameTaken(KubeError):
+    """The generation's proposal name is held by a proposal the operator cannot vouch for."""
+
+
 def vouch_for(ref: PatternRef, status: dict[str, Any]) -> bool:
-    """After a restart: True when the generation's proposal exists and carries provenance, writing it first
-    when the operator created the proposal but was stopped before recording it. False: it does not exist."""
+    """After a restart: True when the generation's proposal exists and carries its provenance, writing it first
+    when the operator created the proposal but was stopped before recording it. False: it does not exist.
+    Raises NameTaken for a proposal of that name the operator cannot vouch for."""
     name = proposal_name(ref)
     found = get_proposal(name)
     if found is None:
         return False
-    if (found.get("status") or {}).get("provenance"):
+    provenance = (found.get("status") or {}).get("provenance") or {}
+    if provenance.get("patternUID") == ref.uid:
         return True
     analysis = status.get("analysis") or {}
     spec = dict(found.get("spec") or {})
     owned = any(o.get("uid") == ref.uid and o.get("controller")
                 for o in (found.get("metadata") or {}).get("ownerReferences") or [])
-    if owned and analysis.get("generation") == ref.generation and analysis.get("proposalDigest") == \
-            content_digest(spec):
+    if not provenance and owned and analysis.get("generation") == ref.generation \
+            and analysis.get("proposalDigest") == content_digest(spec):
         log.info("PolicyProposal %s was created before a restart: recording its provenance", name)
         _record_provenance(name, provenance_of(ref, spec), int((found.get("metadata") or {}).get("generation") or 1))
-    else:
-        log.warning("PolicyProposal %s has no provenance and its content is not what the operator recorded for "
-                    "generation %s: it is never applied (delete it to have the pattern proposed again)",
-                    name, ref.generation)
-    return True
+        return True
+    raise NameTaken(f"a PolicyProposal {name} exists whose content the operator did not record for generation "
+                    f"{ref.generation} of this pattern (it is never applied); delete it, and the operator proposes "
+                    "this generation")
 
 
 def resume(ref: PatternRef, status: dict[str, Any]) -> bool:

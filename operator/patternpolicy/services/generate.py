@@ -71,9 +71,9 @@ ENGINE_FORM_NOTE = ("# The policies of ../../policies/ as Kyverno's CLI can judg
 
 def _write_suite(directory: Path, name: str, policies: list[dict[str, Any]], tests: list[dict[str, Any]],
                  policy_paths: list[str], crds: Sequence[Mapping[str, Any]] = ()) -> None:
-    files = suite_files(name, policies, tests, crds)
-    files.pop("policies.yaml")
     judged, converted = engine_form(policies)
+    files = suite_files(name, judged if converted else policies, tests, crds)  # results name the judged form
+    files.pop("policies.yaml")
     if converted:
         # `kyverno test` judges a ValidatingAdmissionPolicy on no custom kind and whatever its match says: the
         # suite runs the same match and CEL in ValidatingPolicy form, as the operator's proof did.

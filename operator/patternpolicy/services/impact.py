@@ -99,6 +99,8 @@ def impact(policies: list[dict[str, Any]], allowed: MayList = may_list, kinds: S
     if not listable:
         detail = "; ".join(not_evaluated) or "not evaluated: the policies match no resources that can be listed"
         return {"result": "Skipped", "detail": detail, **_refused(refused, found.unserved)}
+    if previous and (previous.get("notEvaluated") or []) != _refused(refused, found.unserved).get("notEvaluated", []):
+        previous = None  # what may be listed changed (a role granted, a kind served): judge afresh
     result = _evaluated(policies, listable, in_force, previous)
     if result.pop(_REUSED, False):
         return result  # the previous record, its detail already complete
@@ -136,9 +138,12 @@ def fingerprint(objects: list[dict[str, Any]]) -> str:
     keys = sorted(f"{o.get('kind')}/{(o.get('metadata') or {}).get('namespace', '')}/"
                   f"{(o.get('metadata') or {}).get('name')}@{(o.get('metadata') or {}).get('resourceVersion')}"
                   for o in objects)
-    return "sha256:" + hashlib.sha256("\n".join(keys).encode()).hexdigest()
+    return "sha256:" + hashlib.sha256("\n".join([JUDGING, *keys]).encode()).hexdigest()
 
 
+# Part of every fingerprint: a record judged by an earlier way of judging (before VAPs were judged in their
+# ValidatingPolicy form, say) is never reused. Raise it when the judging changes.
+JUDGING = "judging-2"
 _VERDICT_KEYS = ("result", "detail", "wouldDeny", "wouldReport", "checked", "objects", "notEvaluated")
 _REUSED = "_reused"
 

@@ -39,8 +39,12 @@ def _samples(proposed: ProposedRule, targets: list[KindRef]) -> tuple[list[Sampl
     for verdict, objects in pairs:
         for obj in objects:
             kind = by_kind.get(str(obj.get("kind")))
-            name = (obj.get("metadata") or {}).get("name")
-            if kind is None or not name:
+            meta = obj.get("metadata") or {}
+            if not isinstance(meta, dict):  # "metadata": "x" is fed back, never a crash (and a paid retry)
+                problems.append(f"sample {obj.get('kind')}: metadata must be an object with a name")
+                continue
+            name = meta.get("name")
+            if kind is None or not name or not isinstance(name, str):
                 problems.append(f"sample {obj.get('kind')}/{name} must be one of the rule's kinds and have a name")
                 continue
             resource = json.loads(json.dumps(obj))
