@@ -24,7 +24,9 @@ CHART_LIMIT_MB = 1024
 
 
 class PeakMemory(threading.Thread):
-    """Samples the resident memory of a process and all its descendants."""
+    """Samples the memory of a process and all its descendants as their cgroup charges it: proportional set
+    size (PSS), so that pages a child shares with the operator (a forked child before its exec, shared
+    libraries) count once, not once per process as summed RSS would."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -36,9 +38,9 @@ class PeakMemory(threading.Thread):
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                own = self.root.memory_info().rss
+                own = _pss(self.root)
                 children = self.root.children(recursive=True)
-                rest = sum(_rss(c) for c in children)
+                rest = sum(_pss(c) for c in children)
             except psutil.NoSuchProcess:
                 return
             self.peak_operator = max(self.peak_operator, own)
@@ -47,9 +49,9 @@ class PeakMemory(threading.Thread):
             time.sleep(0.2)
 
 
-def _rss(proc: psutil.Process) -> int:
+def _pss(proc: psutil.Process) -> int:
     try:
-        return int(proc.memory_info().rss)
+        return int(proc.memory_full_info().pss)
     except psutil.NoSuchProcess:
         return 0
 
@@ -103,7 +105,7 @@ def main() -> None:
     mb = 1024 * 1024
     print(f"scale: {args.patterns} patterns created in {created:.1f}s; every proposal decided after {elapsed:.1f}s "
           f"({args.patterns / elapsed:.1f} patterns/s); phases {counts}")
-    print(f"scale: peak RSS operator + children {memory.peak_total / mb:.0f} MB (operator alone "
+    print(f"scale: peak memory (PSS) operator + children {memory.peak_total / mb:.0f} MB (operator alone "
           f"{memory.peak_operator / mb:.0f} MB, idle {idle / mb:.0f} MB, at most {memory.peak_children} child "
           f"processes at once; chart limit {CHART_LIMIT_MB} MB)")
 
